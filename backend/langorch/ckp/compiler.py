@@ -1,0 +1,57 @@
+"""The compiler's front door: text or data → diagnostics and, when clean, the IR."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langorch.ckp.binder import bind
+from langorch.ckp.diagnostics import Diagnostic, Severity, has_errors
+from langorch.ckp.ir import ProcedureIR
+from langorch.ckp.nodes import Procedure
+from langorch.ckp.parser import ParseResult, parse_data, parse_text
+from langorch.ckp.validator import SubflowResolver, validate
+
+
+@dataclass
+class CompileResult:
+    """Diagnostics always; ``ir`` only when there are no errors."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    ir: ProcedureIR | None = None
+    procedure: Procedure | None = None
+    raw: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.ir is not None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+
+def compile_text(text: str | bytes, resolver: SubflowResolver | None = None) -> CompileResult:
+    """Compile CKP JSON text. Never raises for bad input."""
+    return _finish(parse_text(text), resolver)
+
+
+def compile_data(data: Any, resolver: SubflowResolver | None = None) -> CompileResult:
+    """Compile an already-decoded CKP document. Never raises for bad input."""
+    return _finish(parse_data(data), resolver)
+
+
+def _finish(parsed: ParseResult, resolver: SubflowResolver | None) -> CompileResult:
+    diagnostics = list(parsed.diagnostics)
+    result = CompileResult(diagnostics, None, parsed.procedure, parsed.raw)
+    if parsed.procedure is None or parsed.raw is None:
+        return result
+    diagnostics.extend(validate(parsed.procedure, parsed.raw, parsed.invalid_nodes, resolver))
+    if has_errors(diagnostics):
+        return result
+    result.ir = bind(parsed.procedure, diagnostics)
+    return result

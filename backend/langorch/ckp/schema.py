@@ -1,0 +1,38 @@
+"""JSON Schema (Draft 2020-12) of CKP, exported from the Pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langorch.ckp.nodes import Procedure
+
+SCHEMA_ID = "https://langorch.dev/schema/ckp.schema.json"
+
+
+def ckp_json_schema() -> dict[str, Any]:
+    """The schema editors can use as ``$schema``; it also admits the older node-list shape."""
+    body = Procedure.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
+    defs: dict[str, Any] = body.pop("$defs", {})
+    defs["Procedure"] = body
+    defs["LegacyNodeListProcedure"] = {
+        "title": "Older CKP shape (node list)",
+        "description": "Accepted and rewritten to the canonical shape with a warning.",
+        "type": "object",
+        "required": ["nodes"],
+        "properties": {
+            "id": {"type": "string"},
+            "procedure_id": {"type": "string"},
+            "version": {"type": ["string", "number"]},
+            "procedure_version": {"type": "string"},
+            "entry": {"type": "string"},
+            "start_node_id": {"type": "string"},
+            "nodes": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "CKP procedure",
+        "anyOf": [{"$ref": "#/$defs/Procedure"}, {"$ref": "#/$defs/LegacyNodeListProcedure"}],
+        "$defs": defs,
+    }

@@ -1,0 +1,1 @@
+"""runtime/executors layer (see docs/architecture.md)."""
