@@ -1,0 +1,268 @@
+"""llm_action: one chat completion against any OpenAI-compatible endpoint.
+
+Budgets are checked *before* each call with an estimate of what it could cost; JSON
+answers are parsed and validated against ``output_schema`` with one repair retry;
+usage is recorded per call and added to the run's totals exactly once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from langorch.ckp.ir import LlmPayload, NodeIR, RetryPolicy
+from langorch.runtime.context import RunContext
+from langorch.runtime.errors import BudgetExceeded, LlmError, StepError
+from langorch.runtime.executors.base import Invocation, NodeResult
+from langorch.runtime.ports import LlmRequest, LlmResponse
+from langorch.runtime.retry import delay_ms
+from langorch.runtime.templating import render, render_text
+
+
+def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
+    chars = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(str(part.get("text", ""))) + (800 if part.get("type") == "image_url" else 0)
+                         for part in content if isinstance(part, Mapping))
+    return chars // 4 + 8 * len(messages)
+
+
+async def check_budget(ctx: RunContext, node: NodeIR, model: str, messages: list[dict[str, Any]],
+                       max_tokens: int | None) -> None:
+    """Stop before a call that could take the run past max_cost_usd or max_tokens_per_run."""
+    gc = ctx.ir.global_config
+    if gc.max_cost_usd is None and gc.max_tokens_per_run is None:
+        return
+    used = ctx.usage_total()
+    prompt = _estimate_tokens(messages)
+    completion = max_tokens or 512
+    estimate_cost = ctx.services.pricing.cost(model, prompt, completion)
+    spent_cost = used.get("cost_usd", 0.0)
+    spent_tokens = used.get("prompt_tokens", 0) + used.get("completion_tokens", 0)
+    if gc.max_cost_usd is not None and spent_cost + estimate_cost > gc.max_cost_usd:
+        detail = {"limit": "max_cost_usd", "max_cost_usd": gc.max_cost_usd, "spent_usd": round(spent_cost, 6),
+                  "next_call_estimate_usd": round(estimate_cost, 6), "model": model}
+        await ctx.emit("budget_exceeded", detail, node_id=node.node_id)
+        raise BudgetExceeded(f"LLM budget exceeded: ${spent_cost:.4f} spent, the next call may cost "
+                             f"${estimate_cost:.4f}, the limit is ${gc.max_cost_usd:.4f}", details=detail)
+    if gc.max_tokens_per_run is not None and spent_tokens + prompt + completion > gc.max_tokens_per_run:
+        detail = {"limit": "max_tokens_per_run", "max_tokens_per_run": gc.max_tokens_per_run,
+                  "spent_tokens": spent_tokens, "next_call_estimate_tokens": prompt + completion,
+                  "model": model}
+        await ctx.emit("budget_exceeded", detail, node_id=node.node_id)
+        raise BudgetExceeded(f"LLM token budget exceeded: {spent_tokens} used, the next call may use "
+                             f"{prompt + completion}, the limit is {gc.max_tokens_per_run}", details=detail)
+
+
+async def call_llm(ctx: RunContext, node: NodeIR, request: LlmRequest) -> LlmResponse:
+    """One completion with budget check, usage accounting and the llm_usage event."""
+    if ctx.services.llm is None:
+        raise LlmError("no LLM endpoint configured (set OPENAI_BASE_URL / OPENAI_API_KEY)",
+                       error_type="NoLlmConfigured", retryable=False)
+    await check_budget(ctx, node, request.model, request.messages, request.max_tokens)
+    started = time.monotonic()
+    async with ctx.limiter.slot():
+        response = await ctx.services.llm.complete(request)
+    duration = response.duration_ms or (time.monotonic() - started) * 1000
+    cost = ctx.services.pricing.cost(response.model or request.model, response.prompt_tokens,
+                                     response.completion_tokens)
+    ctx.add_usage(node.node_id, {"prompt_tokens": response.prompt_tokens,
+                                 "completion_tokens": response.completion_tokens, "cost_usd": cost,
+                                 "llm_calls": 1})
+    await ctx.emit("llm_usage", {"model": response.model or request.model,
+                                 "prompt_tokens": response.prompt_tokens,
+                                 "completion_tokens": response.completion_tokens,
+                                 "cost_usd": round(cost, 8), "duration_ms": round(duration, 1)},
+                   node_id=node.node_id)
+    return response
+
+
+async def complete_prompt(prompt: str, node: NodeIR, ctx: RunContext, *, model: Any = None) -> dict[str, Any]:
+    """A plain prompt from a sequence step bound to the LLM channel."""
+    name = str(model or ctx.ir.global_config.default_model or ctx.services.default_model)
+    response = await call_llm(ctx, node, LlmRequest(model=name, messages=[{"role": "user", "content": prompt}]))
+    return {"text": response.text, "model": response.model}
+
+
+def _attachment_parts(attachments: list[Any], ctx: RunContext) -> list[dict[str, Any]]:
+    parts: list[dict[str, Any]] = []
+    for att in attachments:
+        kind = att.get("type")
+        source = att.get("source")
+        label = att.get("description") or kind
+        if kind == "image":
+            url = _image_url(source, ctx)
+            if url:
+                parts.append({"type": "image_url", "image_url": {"url": url}})
+            continue
+        text = _read_if_path(source, ctx)
+        if not isinstance(text, str):
+            text = json.dumps(text, indent=1, default=str)
+        parts.append({"type": "text", "text": f"[{kind} attachment: {label}]\n{text}"})
+    return parts
+
+
+def _read_if_path(source: Any, ctx: RunContext) -> Any:
+    if isinstance(source, str) and len(source) < 1024 and "\n" not in source:
+        path = Path(source) if Path(source).is_absolute() else Path(ctx.services.workdir) / source
+        try:
+            if path.is_file():
+                return path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return source
+    return source
+
+
+def _image_url(source: Any, ctx: RunContext) -> str | None:
+    if isinstance(source, Mapping):
+        source = source.get("url") or source.get("path") or source.get("data_url")
+    if not isinstance(source, str) or not source:
+        return None
+    if source.startswith(("http://", "https://", "data:")):
+        return source
+    path = Path(source) if Path(source).is_absolute() else Path(ctx.services.workdir) / source
+    if not path.is_file():
+        return None
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _parse_json(text: str) -> Any:
+    stripped = text.strip()
+    fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", stripped, re.DOTALL)
+    if fence:
+        stripped = fence.group(1)
+    return json.loads(stripped)
+
+
+def _json_path(data: Any, path: str) -> Any:
+    current = data
+    for part in [p for p in re.split(r"\.|\[(\d+)\]", path.strip()) if p]:
+        if isinstance(current, Mapping):
+            current = current.get(part)
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return None
+    return current
+
+
+def map_outputs(outputs: Mapping[str, str], text: str, parsed: Any, scope: Mapping[str, Any],
+                where: str) -> dict[str, Any]:
+    """Apply the llm_action ``outputs`` mapping (json_extract:, regex:, llm_response, templates)."""
+    result: dict[str, Any] = {}
+    for name, spec in outputs.items():
+        spec_text = spec.strip()
+        lowered = spec_text.lower()
+        if lowered.startswith("json_extract:"):
+            data = parsed
+            if data is None:
+                try:
+                    data = _parse_json(text)
+                except ValueError:
+                    data = None
+            result[name] = _json_path(data, spec_text.split(":", 1)[1]) if data is not None else None
+        elif lowered.startswith("regex:"):
+            match = re.search(spec_text.split(":", 1)[1].strip(), text)
+            result[name] = (match.group(1) if match and match.groups() else match.group(0)) if match else None
+        elif lowered in ("llm_response", "response", "text", "raw"):
+            result[name] = text
+        elif "{{" in spec_text:
+            result[name] = render(spec_text, {**scope, "llm_response": text, "response": parsed}, where=where)
+        else:
+            result[name] = _json_path(parsed, spec_text) if parsed is not None else text
+    return result
+
+
+async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
+    payload = node.payload
+    assert isinstance(payload, LlmPayload)
+    where = f"node {node.node_id!r}"
+    scope = ctx.scope(inv.variables, node)
+    await ctx.load_secrets([payload.prompt, payload.system_prompt])
+    prompt = render_text(payload.prompt, scope, where=f"{where} prompt")
+    messages: list[dict[str, Any]] = []
+    if payload.system_prompt:
+        messages.append({"role": "system", "content": render_text(payload.system_prompt, scope,
+                                                                  where=f"{where} system_prompt")})
+    attachments = render(list(payload.attachments), scope, where=f"{where} attachments")
+    parts = _attachment_parts(attachments, ctx)
+    if parts:
+        messages.append({"role": "user", "content": [{"type": "text", "text": prompt}, *parts]})
+    else:
+        messages.append({"role": "user", "content": prompt})
+    wants_json = payload.json_mode or payload.output_schema is not None
+    gc = ctx.ir.global_config
+    policy = payload.retry or node.retry or RetryPolicy(max_retries=gc.max_retries, delay_ms=gc.retry_delay_ms)
+    primary = payload.model or gc.default_model or ctx.services.default_model
+    attempt = 0
+    while True:
+        model = payload.fallback_model if attempt > 0 and payload.fallback_model else primary
+        request = LlmRequest(model=model, messages=messages, temperature=payload.temperature,
+                             max_tokens=payload.max_tokens, json_mode=payload.json_mode,
+                             json_schema=payload.output_schema)
+        try:
+            response = await call_llm(ctx, node, request)
+            break
+        except LlmError as exc:
+            attempt += 1
+            if not exc.retryable or attempt > policy.max_retries:
+                raise
+            wait = delay_ms(policy, attempt)
+            await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait), "error": exc.to_dict(),
+                                          "next_model": payload.fallback_model or primary}, node_id=node.node_id)
+            await ctx.services.sleep(wait / 1000)
+    text = response.text
+    parsed: Any = None
+    if wants_json:
+        parsed, problem = _check_json(text, payload.output_schema)
+        if problem is not None:
+            await ctx.emit("llm_repair", {"problem": problem}, node_id=node.node_id)
+            repair = [*messages, {"role": "assistant", "content": text},
+                      {"role": "user", "content": f"Your answer was not valid: {problem}. Reply with only the "
+                                                  "corrected JSON, nothing else."}]
+            response = await call_llm(ctx, node, LlmRequest(
+                model=request.model, messages=repair, temperature=payload.temperature,
+                max_tokens=payload.max_tokens, json_mode=payload.json_mode, json_schema=payload.output_schema))
+            text = response.text
+            parsed, problem = _check_json(text, payload.output_schema)
+            if problem is not None:
+                raise StepError(f"LLM answer is not valid JSON for the schema after one repair: {problem}",
+                                error_type="LlmOutputInvalid", retryable=False, details={"answer": text[:2000]})
+    if not wants_json and payload.outputs:
+        try:
+            parsed = _parse_json(text)
+        except ValueError:
+            parsed = None
+    updates = map_outputs(payload.outputs, text, parsed, scope, where)
+    if payload.output_variable:
+        updates[payload.output_variable] = parsed if wants_json else text
+    if not payload.outputs and not payload.output_variable:
+        updates["llm_response"] = parsed if wants_json else text
+    return NodeResult(updates=updates)
+
+
+def _check_json(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
+    try:
+        parsed = _parse_json(text)
+    except ValueError as exc:
+        return None, f"not JSON ({exc})"
+    if schema is not None:
+        try:
+            jsonschema.validate(parsed, dict(schema))
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+            return parsed, f"schema violation at {where}: {exc.message}"
+    return parsed, None

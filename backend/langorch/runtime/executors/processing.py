@@ -1,0 +1,22 @@
+"""processing: data operations in order (set_variable, parse_json, calculate, ...)."""
+
+from __future__ import annotations
+
+from langorch.ckp.ir import NodeIR, ProcessingPayload
+from langorch.runtime.context import RunContext
+from langorch.runtime.executors.base import Invocation, NodeResult
+from langorch.runtime.operations import OpContext, run_operations
+
+
+def op_context(node: NodeIR, inv: Invocation, ctx: RunContext) -> OpContext:
+    async def log(level: str, message: str) -> None:
+        await ctx.emit("log", {"level": level, "message": message}, node_id=node.node_id)
+
+    return OpContext(scope=ctx.scope(inv.variables, node), node_id=node.node_id, log=log)
+
+
+async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
+    payload = node.payload
+    assert isinstance(payload, ProcessingPayload)
+    updates = await run_operations(payload.operations, op_context(node, inv, ctx))
+    return NodeResult(updates=updates)

@@ -1,0 +1,114 @@
+"""Actions the orchestrator runs itself: log, wait, set_variable, http_request, files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from langorch.runtime.context import RunContext
+from langorch.runtime.errors import StepError, StepTimeout
+
+
+async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, *, node_id: str,
+                       step_id: str, timeout_s: float | None) -> Any:
+    """Run one internal action with rendered ``params``; returns its result."""
+    if action == "log":
+        message = params.get("message", params.get("value", params.get("text", "")))
+        level = str(params.get("level", "INFO")).upper()
+        await ctx.emit("log", {"level": level, "message": message}, node_id=node_id, step_id=step_id)
+        return message
+    if action == "wait":
+        seconds = float(params.get("duration_ms", params.get("value", 0)) or 0) / 1000
+        await ctx.services.sleep(seconds)
+        return {"waited_ms": seconds * 1000}
+    if action == "set_variable":
+        return params.get("value")
+    if action in ("set_checkpoint", "restore_checkpoint", "noop"):
+        if action == "set_checkpoint":
+            await ctx.emit("checkpoint_saved", {"label": params.get("value")}, node_id=node_id, step_id=step_id)
+        return None
+    if action == "http_request":
+        async with ctx.limiter.slot():
+            return await _http(params, ctx, timeout_s)
+    return _file_action(action, params, ctx)
+
+
+async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | None) -> Any:
+    url = params.get("url") or params.get("target")
+    if not isinstance(url, str) or not url:
+        raise StepError("http_request needs a url", error_type="InvalidStep", retryable=False)
+    method = str(params.get("method") or "GET").upper()
+    body = params.get("body", params.get("value"))
+    kwargs: dict[str, Any] = {"headers": {str(k): str(v) for k, v in (params.get("headers") or {}).items()}}
+    if isinstance(body, dict | list):
+        kwargs["json"] = body
+    elif body is not None:
+        kwargs["content"] = str(body)
+    if params.get("parameters"):
+        kwargs["params"] = params["parameters"]
+    client = ctx.services.http
+    owned = client is None
+    if client is None:
+        client = httpx.AsyncClient()
+    try:
+        response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise StepTimeout(f"{method} {url} timed out") from exc
+    except httpx.HTTPError as exc:
+        raise StepError(f"{method} {url} failed: {exc}", error_type="ConnectionError") from exc
+    finally:
+        if owned:
+            await client.aclose()
+    try:
+        payload: Any = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = response.text
+    if response.status_code >= 400:
+        raise StepError(f"{method} {url} answered HTTP {response.status_code}: {str(payload)[:300]}",
+                        error_type=f"HTTP{response.status_code}", status_code=response.status_code,
+                        retryable=response.status_code in (408, 429) or response.status_code >= 500)
+    return {"status_code": response.status_code, "headers": dict(response.headers), "body": payload}
+
+
+def _path(params: Mapping[str, Any], ctx: RunContext, key: str = "file_path") -> Path:
+    raw = params.get(key) or params.get("path") or params.get("target")
+    if not isinstance(raw, str) or not raw:
+        raise StepError(f"file action needs {key}", error_type="InvalidStep", retryable=False)
+    path = Path(raw)
+    return path if path.is_absolute() else Path(ctx.services.workdir) / path
+
+
+def _file_action(action: str, params: Mapping[str, Any], ctx: RunContext) -> Any:
+    try:
+        if action == "read_file":
+            return _path(params, ctx).read_text(encoding="utf-8")
+        if action == "write_file":
+            path = _path(params, ctx)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            content = params.get("value", params.get("body", params.get("text", "")))
+            text = content if isinstance(content, str) else json.dumps(content)
+            path.write_text(text, encoding="utf-8")
+            return {"path": str(path), "bytes": len(text.encode())}
+        if action == "delete_file":
+            _path(params, ctx).unlink(missing_ok=True)
+            return None
+        if action == "list_directory":
+            return sorted(p.name for p in _path(params, ctx).iterdir())
+        if action == "create_directory":
+            _path(params, ctx).mkdir(parents=True, exist_ok=True)
+            return None
+        if action in ("copy_file", "move_file"):
+            src = _path(params, ctx)
+            dst = _path(params, ctx, "destination")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copy2 if action == "copy_file" else shutil.move)(src, dst)
+            return {"path": str(dst)}
+    except OSError as exc:
+        raise StepError(f"{action} failed: {exc.strerror or exc}", error_type="FileError",
+                        retryable=False) from exc
+    raise StepError(f"unknown internal action {action!r}", error_type="UnknownAction", retryable=False)

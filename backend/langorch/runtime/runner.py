@@ -1,0 +1,194 @@
+"""Starting, resuming and inspecting runs of a compiled procedure.
+
+A run is a LangGraph thread (``thread_id`` = run id) on a checkpointer. The runner
+emits run-level events, turns pending interrupts into approvals, and reports a
+:class:`RunOutcome`; it keeps no state of its own between calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+
+from langorch.ckp.ir import ProcedureIR
+from langorch.runtime.builder import compile_graph
+from langorch.runtime.context import RunContext, Services
+from langorch.runtime.errors import LangOrchError
+from langorch.runtime.node_runner import CTX_KEY, RunCancelled
+from langorch.runtime.ratelimit import RateLimiter
+from langorch.runtime.redaction import Redactor
+
+RECURSION_LIMIT = 100_000
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    interrupt_id: str
+    node_id: str
+    request: Mapping[str, Any]
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str
+    """completed | failed | waiting_approval | canceled."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    pending: list[PendingApproval] = field(default_factory=list)
+    usage: dict[str, float] = field(default_factory=dict)
+    last_node: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "status": self.status, "outputs": self.outputs, "vars": self.vars,
+                "error": self.error, "usage": self.usage,
+                "pending_approvals": [{"interrupt_id": p.interrupt_id, "node_id": p.node_id,
+                                       "prompt": p.request.get("prompt")} for p in self.pending]}
+
+
+class ResumeError(LangOrchError):
+    code = "cannot_resume"
+
+
+class Runner:
+    """Runs procedures on one checkpointer with one set of services."""
+
+    def __init__(self, services: Services, checkpointer: Any, *, durability: str = "async") -> None:
+        self.services = services
+        self.checkpointer = checkpointer
+        self.durability = durability
+        self._compiled: dict[str, Any] = {}
+
+    def _graph(self, ir: ProcedureIR) -> Any:
+        graph = self._compiled.get(ir.ir_hash)
+        if graph is None:
+            graph = compile_graph(ir, self.checkpointer)
+            self._compiled[ir.ir_hash] = graph
+        return graph
+
+    def _context(self, ir: ProcedureIR, run_id: str, is_cancelled: Callable[[], bool] | None) -> RunContext:
+        gc = ir.global_config
+        return RunContext(
+            run_id=run_id, ir=ir, services=self.services, redactor=Redactor(ir.sensitive_names),
+            limiter=RateLimiter(gc.max_concurrent_operations, gc.max_requests_per_minute),
+            is_cancelled=is_cancelled or (lambda: False),
+        )
+
+    def _config(self, ctx: RunContext) -> RunnableConfig:
+        return {"configurable": {"thread_id": ctx.run_id, CTX_KEY: ctx}, "recursion_limit": RECURSION_LIMIT}
+
+    def _mode(self, ir: ProcedureIR) -> str:
+        return "exit" if ir.global_config.checkpoint_strategy == "disabled" else self.durability
+
+    async def start(self, ir: ProcedureIR, run_id: str, inputs: Mapping[str, Any], *,
+                    is_cancelled: Callable[[], bool] | None = None,
+                    known_interrupts: Iterable[str] = ()) -> RunOutcome:
+        """Run from the start node until it ends or waits for a person."""
+        ctx = self._context(ir, run_id, is_cancelled)
+        await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
+                                       "ir_hash": ir.ir_hash, "inputs": dict(inputs),
+                                       "execution_mode": ir.global_config.execution_mode})
+        if ir.global_config.execution_mode == "validation_only":
+            await ctx.emit("run_completed", {"outputs": {}, "validation_only": True})
+            return RunOutcome(run_id, "completed", vars=dict(inputs))
+        initial = {"vars": dict(inputs), "usage": {}, "status": "running", "error": None, "recovering": False}
+        return await self._drive(ir, ctx, initial, known_interrupts)
+
+    async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
+                     interrupt_id: str | None = None, is_cancelled: Callable[[], bool] | None = None,
+                     known_interrupts: Iterable[str] = ()) -> RunOutcome:
+        """Continue a paused or crashed run from its last checkpoint.
+
+        With ``decision``, it is delivered to exactly one pending approval: the one named by
+        ``interrupt_id``, or the only one pending.
+        """
+        ctx = self._context(ir, run_id, is_cancelled)
+        graph = self._graph(ir)
+        config = self._config(ctx)
+        snapshot = await graph.aget_state(config)
+        if not snapshot.values and not snapshot.next:
+            raise ResumeError(f"run {run_id!r} has no checkpoint to resume from")
+        pending = [i for i in snapshot.interrupts]
+        payload: Any
+        if decision is not None:
+            if not pending:
+                raise ResumeError(f"run {run_id!r} is not waiting for an approval")
+            if interrupt_id is None:
+                if len(pending) > 1:
+                    raise ResumeError(f"run {run_id!r} has {len(pending)} pending approvals; name one "
+                                      "(interrupt id)")
+                interrupt_id = pending[0].id
+            if interrupt_id not in {i.id for i in pending}:
+                raise ResumeError(f"approval {interrupt_id!r} is not pending in run {run_id!r}")
+            payload = Command(resume={interrupt_id: decision})
+        else:
+            if pending:
+                raise ResumeError(f"run {run_id!r} is waiting for an approval; give a decision")
+            if not snapshot.next:
+                return await self.inspect(ir, run_id)
+            payload = None
+        await ctx.emit("run_resumed", {"interrupt_id": interrupt_id})
+        return await self._drive(ir, ctx, payload, known_interrupts)
+
+    async def inspect(self, ir: ProcedureIR, run_id: str) -> RunOutcome:
+        ctx = self._context(ir, run_id, None)
+        snapshot = await self._graph(ir).aget_state(self._config(ctx))
+        return self._outcome(run_id, snapshot)
+
+    async def _drive(self, ir: ProcedureIR, ctx: RunContext, payload: Any,
+                     known_interrupts: Iterable[str]) -> RunOutcome:
+        graph = self._graph(ir)
+        config = self._config(ctx)
+        timeout = ir.global_config.timeout_ms / 1000 if ir.global_config.timeout_ms else None
+        try:
+            await asyncio.wait_for(graph.ainvoke(payload, config, durability=self._mode(ir)), timeout)
+        except RunCancelled:
+            await ctx.emit("run_canceled", {})
+            snapshot = await graph.aget_state(config)
+            outcome = self._outcome(ctx.run_id, snapshot)
+            outcome.status, outcome.pending = "canceled", []
+            return outcome
+        except TimeoutError:
+            error = {"type": "RunTimeout", "message": f"run exceeded timeout_ms={ir.global_config.timeout_ms:g}",
+                     "retryable": False}
+            await ctx.emit("run_failed", {"error": error, "node_id": None})
+            snapshot = await graph.aget_state(config)
+            outcome = self._outcome(ctx.run_id, snapshot)
+            outcome.status, outcome.error, outcome.pending = "failed", error, []
+            return outcome
+        snapshot = await graph.aget_state(config)
+        outcome = self._outcome(ctx.run_id, snapshot)
+        known = set(known_interrupts)
+        for approval in outcome.pending:
+            if approval.interrupt_id not in known:
+                await ctx.emit("approval_requested", {"interrupt_id": approval.interrupt_id, **approval.request},
+                               node_id=approval.node_id)
+        if outcome.status == "completed":
+            await ctx.emit("run_completed", {"outputs": outcome.outputs, "usage": outcome.usage})
+        elif outcome.status == "failed":
+            await ctx.emit("run_failed", {"error": outcome.error,
+                                          "node_id": (outcome.error or {}).get("node_id")})
+        return outcome
+
+    def _outcome(self, run_id: str, snapshot: Any) -> RunOutcome:
+        values = snapshot.values or {}
+        pending = [PendingApproval(i.id, str((i.value or {}).get("node_id", "")), dict(i.value or {}))
+                   for i in snapshot.interrupts]
+        error = values.get("error")
+        if pending:
+            status = "waiting_approval"
+        elif snapshot.next:
+            status = "running"
+        else:
+            status = values.get("status") or "completed"
+            if status == "running":
+                status = "failed" if error else "completed"
+        return RunOutcome(run_id, status, outputs=dict(values.get("outputs") or {}),
+                          vars=dict(values.get("vars") or {}), error=error, pending=pending,
+                          usage=dict(values.get("usage") or {}), last_node=values.get("last_node"))

@@ -1,0 +1,62 @@
+"""The LangGraph state of a run and its reducers.
+
+Every channel has a reducer, so parallel branches may write any of them in the same
+super-step; LangGraph applies writes in task order, which makes merges deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+
+def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Shallow merge: keys of ``right`` win."""
+    if not right:
+        return left or {}
+    if not left:
+        return dict(right)
+    out = dict(left)
+    out.update(right)
+    return out
+
+
+def merge_joins(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    """Join bookkeeping per parallel node: a new ``epoch`` resets it; ``done`` maps merge."""
+    out = dict(left or {})
+    for fork, update in (right or {}).items():
+        current = out.get(fork)
+        if current is None or update.get("epoch", current.get("epoch")) != current.get("epoch"):
+            out[fork] = {"epoch": update.get("epoch", 0), "done": dict(update.get("done", {})),
+                         "resolved": bool(update.get("resolved", False))}
+            continue
+        out[fork] = {
+            "epoch": current.get("epoch", 0),
+            "done": {**current.get("done", {}), **update.get("done", {})},
+            "resolved": bool(current.get("resolved")) or bool(update.get("resolved")),
+        }
+    return out
+
+
+def add_usage(left: dict[str, float] | None, right: dict[str, float] | None) -> dict[str, float]:
+    """LLM usage is written as deltas and summed (so branches and loops add up)."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+def last_value(left: Any, right: Any) -> Any:
+    return right
+
+
+class RunState(TypedDict, total=False):
+    vars: Annotated[dict[str, Any], merge_dicts]
+    usage: Annotated[dict[str, float], add_usage]
+    loops: Annotated[dict[str, Any], merge_dicts]
+    joins: Annotated[dict[str, Any], merge_joins]
+    visits: Annotated[dict[str, int], merge_dicts]
+    status: Annotated[str, last_value]
+    outputs: Annotated[dict[str, Any], last_value]
+    error: Annotated[dict[str, Any] | None, last_value]
+    last_node: Annotated[str, last_value]
+    recovering: Annotated[bool, last_value]

@@ -1,0 +1,233 @@
+"""Running one step: render, override/mock/dry-run, idempotency, timeout, retries and
+error handlers. Used by sequence nodes, recovery steps and terminate actions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from langorch.ckp.ir import Binding, ErrorHandlerIR, NodeIR, RetryPolicy, StepIR
+from langorch.runtime.context import RunContext
+from langorch.runtime.errors import AgentError, StepError, StepTimeout
+from langorch.runtime.internal_actions import run_internal
+from langorch.runtime.retry import delay_ms, handler_matches
+from langorch.runtime.templating import render
+
+EVENT_VALUE_LIMIT = 4000
+
+
+class FallbackRequested(Exception):
+    """An error handler routes the run to another node."""
+
+    def __init__(self, target: str, error: StepError) -> None:
+        super().__init__(target)
+        self.target = target
+        self.error = error
+
+
+def preview(value: Any) -> Any:
+    """A value small enough for an event payload."""
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):
+        text = str(value)
+    if len(text) <= EVENT_VALUE_LIMIT:
+        return value
+    return {"truncated": True, "preview": text[:EVENT_VALUE_LIMIT]}
+
+
+def is_external(binding: Binding, params: Mapping[str, Any]) -> bool:
+    if binding.kind in ("agent", "mcp", "llm"):
+        return True
+    return binding.kind == "internal" and binding.action == "http_request"
+
+
+def has_side_effect(binding: Binding, params: Mapping[str, Any]) -> bool:
+    if binding.kind == "internal" and binding.action == "http_request":
+        return str(params.get("method") or "GET").upper() not in ("GET", "HEAD", "OPTIONS")
+    return binding.side_effect
+
+
+def _policy(step: StepIR, node: NodeIR, ctx: RunContext) -> RetryPolicy:
+    if step.retry is not None:
+        return step.retry
+    if node.retry is not None:
+        return node.retry
+    gc = ctx.ir.global_config
+    return RetryPolicy(max_retries=gc.max_retries, delay_ms=gc.retry_delay_ms, strategy="exponential_backoff")
+
+
+async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext, *,
+                   visit: int) -> Any:
+    """Execute ``step`` and return its result (raises StepError or FallbackRequested)."""
+    where = f"node {node.node_id!r} step {step.step_id!r}"
+    await ctx.load_secrets(step.params)
+    scope = ctx.scope(variables, node)
+    params = render(dict(step.params), scope, where=where)
+    binding = step.binding
+    gc = ctx.ir.global_config
+    emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
+
+    overrides = gc.test_data_overrides
+    for key in (f"{node.node_id}.{step.step_id}", step.step_id):
+        if key in overrides:
+            await ctx.emit("step_test_override_applied", {"action": step.action}, **emit_kw)
+            return overrides[key]
+    if gc.execution_mode == "dry_run" and is_external(binding, params) and has_side_effect(binding, params):
+        stub = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
+        await ctx.emit("step_skipped_dry_run", stub, **emit_kw)
+        return stub
+    if gc.mock_external_calls and is_external(binding, params):
+        stub = {"mocked": True, "action": step.action, "binding": binding.kind}
+        await ctx.emit("step_mock_applied", stub, **emit_kw)
+        return stub
+
+    key = await _idempotency_key(step, node, scope, ctx, visit, binding, params)
+    store = ctx.services.step_store
+    if key and store is not None:
+        found, cached = await store.get(key)
+        if found:
+            await ctx.emit("step_completed", {"action": step.action, "cached": True, "idempotency_key": key,
+                                              "result": preview(cached)}, **emit_kw)
+            return cached
+
+    if step.wait_ms:
+        await ctx.services.sleep(step.wait_ms / 1000)
+    result = await _with_retries(step, node, params, variables, ctx, visit)
+    if key and store is not None:
+        await store.put(key, result)
+    if step.wait_after_ms:
+        await ctx.services.sleep(step.wait_after_ms / 1000)
+    return result
+
+
+async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any], ctx: RunContext, visit: int,
+                           binding: Binding, params: Mapping[str, Any]) -> str | None:
+    template = step.idempotency_key or node.idempotency_key
+    if template:
+        rendered = render(template, scope, where=f"node {node.node_id!r} idempotency_key")
+        suffix = "" if step.idempotency_key else f"/{step.step_id}"
+        return f"proc:{ctx.ir.procedure_id}:{rendered}{suffix}"
+    if has_side_effect(binding, params) and binding.kind != "llm":
+        return f"run:{ctx.run_id}:{node.node_id}:{visit}:{step.step_id}"
+    return None
+
+
+async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], variables: Mapping[str, Any],
+                        ctx: RunContext, visit: int) -> Any:
+    policy = _policy(step, node, ctx)
+    emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
+    attempt = 0
+    handler_attempts = 0
+    while True:
+        attempt += 1
+        started = time.monotonic()
+        await ctx.emit("step_started", {"action": step.action, "binding": step.binding.kind,
+                                        "channel": step.binding.channel, "attempt": attempt,
+                                        "params": preview(params)}, **emit_kw)
+        try:
+            result = await _dispatch(step, node, params, ctx)
+        except StepError as exc:
+            duration = (time.monotonic() - started) * 1000
+            if isinstance(exc, StepTimeout):
+                await ctx.emit("step_timeout", {"timeout_ms": step.timeout_ms, "attempt": attempt}, **emit_kw)
+            handler = next((h for h in node.error_handlers if handler_matches(h, exc)), None)
+            if handler is not None and handler.action != "retry":
+                return await _apply_handler(handler, exc, step, node, variables, ctx, visit, duration)
+            if handler is not None:
+                limit = handler.retry.max_retries if handler.retry else 0
+                if handler_attempts < limit:
+                    handler_attempts += 1
+                    await _recover(handler, node, variables, ctx, visit)
+                    wait = delay_ms(handler.retry or policy, handler_attempts)
+                    await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait),
+                                                  "error": exc.to_dict(), "handler": handler.error_type},
+                                   **emit_kw)
+                    await ctx.services.sleep(wait / 1000)
+                    continue
+            elif exc.retryable and attempt <= policy.max_retries:
+                wait = delay_ms(policy, attempt)
+                await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait),
+                                              "error": exc.to_dict()}, **emit_kw)
+                await ctx.services.sleep(wait / 1000)
+                continue
+            await ctx.emit("step_failed", {"error": exc.to_dict(), "attempt": attempt,
+                                           "duration_ms": round(duration, 1)}, **emit_kw)
+            raise
+        duration = (time.monotonic() - started) * 1000
+        await ctx.emit("step_completed", {"action": step.action, "duration_ms": round(duration, 1),
+                                          "result": preview(result)}, **emit_kw)
+        return result
+
+
+async def _apply_handler(handler: ErrorHandlerIR, exc: StepError, step: StepIR, node: NodeIR,
+                         variables: Mapping[str, Any], ctx: RunContext, visit: int, duration: float) -> Any:
+    emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
+    await ctx.emit("step_failed", {"error": exc.to_dict(), "handled_by": handler.action,
+                                   "duration_ms": round(duration, 1)}, **emit_kw)
+    await _recover(handler, node, variables, ctx, visit)
+    if handler.action == "ignore" or handler.recovery_strategy == "continue":
+        return None
+    if handler.action == "fallback_node" and handler.fallback_node:
+        raise FallbackRequested(handler.fallback_node, exc)
+    if handler.action == "escalate":
+        await ctx.emit("error_escalated", {"error": exc.to_dict(), "metadata": {}}, **emit_kw)
+    if handler.fallback_node:
+        raise FallbackRequested(handler.fallback_node, exc)
+    raise exc
+
+
+async def _recover(handler: ErrorHandlerIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext,
+                   visit: int) -> None:
+    for recovery in handler.recovery_steps:
+        try:
+            await run_step(recovery, node, variables, ctx, visit=visit)
+        except StepError as exc:
+            await ctx.emit("recovery_step_failed", {"error": exc.to_dict()}, node_id=node.node_id,
+                           step_id=recovery.step_id)
+
+
+async def _dispatch(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunContext) -> Any:
+    timeout_s = step.timeout_ms / 1000 if step.timeout_ms else None
+    call = _call(step, node, params, ctx, timeout_s)
+    if timeout_s is None:
+        return await call
+    try:
+        return await asyncio.wait_for(call, timeout_s)
+    except TimeoutError as exc:
+        raise StepTimeout(f"step {step.step_id!r} ({step.action}) exceeded timeout_ms={step.timeout_ms:g}") \
+            from exc
+
+
+async def _call(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunContext,
+                timeout_s: float | None) -> Any:
+    binding = step.binding
+    services = ctx.services
+    if binding.kind == "internal":
+        return await run_internal(binding.action, params, ctx, node_id=node.node_id, step_id=step.step_id,
+                                  timeout_s=timeout_s)
+    if binding.kind == "agent":
+        if services.agents is None:
+            raise AgentError(f"no agent client: action {step.action!r} needs an agent for channel "
+                             f"{binding.channel!r} (register one, e.g. --agent {binding.channel}=http://...)",
+                             error_type="NoAgentForChannel", retryable=False)
+        async with ctx.limiter.slot():
+            return await services.agents.execute(binding.channel or "MasterAgent", binding.action, params,
+                                                 run_id=ctx.run_id, node_id=node.node_id,
+                                                 step_id=step.step_id, timeout_s=timeout_s)
+    if binding.kind == "mcp":
+        if services.mcp is None:
+            raise StepError(f"no MCP client configured for server {binding.server!r}",
+                            error_type="NoMcpServer", retryable=False)
+        arguments = params.get("params") or params.get("arguments") or {
+            k: v for k, v in params.items() if k not in ("target",)}
+        async with ctx.limiter.slot():
+            return await services.mcp.call_tool(binding.server or "", binding.action, arguments,
+                                                timeout_s=timeout_s)
+    from langorch.runtime.executors.llm_action import complete_prompt
+
+    prompt = params.get("prompt") or params.get("value") or params.get("text") or ""
+    return await complete_prompt(str(prompt), node, ctx, model=params.get("model"))
