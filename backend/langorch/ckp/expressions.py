@@ -24,6 +24,9 @@ Grammar, loosest binding first::
 (``{{invoice_list.length}} > 0``). Only a path may stand inside braces. Comparisons do not
 chain (``a < b < c`` is an error: write ``a < b and b < c``). ``always`` is the literal
 ``true`` (some CKP dialects write ``"condition": "always"``).
+
+The tree, lexer and parser stay in one module (a little over 400 lines) on purpose:
+they change together and nothing else needs the lexer.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ __all__ = [
     "ListExpr",
     "Literal",
     "Ref",
-    "Test",
+    "Check",
     "Unary",
     "expression_references",
     "parse_expression",
@@ -115,7 +118,7 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class Test:
+class Check:
     """A one-operand check: ``kind`` is ``empty``, ``null`` or ``exists``."""
 
     kind: str
@@ -135,7 +138,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Literal | ListExpr | Ref | Unary | Binary | Compare | Test | BoolOp | Call
+Expr = Literal | ListExpr | Ref | Unary | Binary | Compare | Check | BoolOp | Call
 
 # ---------------------------------------------------------------------------- lexer
 
@@ -172,27 +175,31 @@ def _read_string(text: str, start: int) -> tuple[str, int]:
     quote = text[start]
     out: list[str] = []
     i = start + 1
-    while i < len(text):
-        ch = text[i]
-        if ch == quote:
-            return "".join(out), i + 1
-        if ch == "\\":
-            if i + 1 >= len(text):
-                break
-            nxt = text[i + 1]
-            if nxt == "u":
-                digits = text[i + 2 : i + 6]
-                if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
-                    raise ExpressionSyntaxError("bad \\u escape in string", i)
-                out.append(chr(int(digits, 16)))
-                i += 6
-                continue
+    while i < len(text) and text[i] != quote:
+        if text[i] != "\\":
+            out.append(text[i])
+            i += 1
+            continue
+        nxt = text[i + 1 : i + 2]
+        if nxt == "u":
+            digits = text[i + 2 : i + 6]
+            if not re.fullmatch(r"[0-9a-fA-F]{4}", digits):
+                raise ExpressionSyntaxError("bad \\u escape in string", i)
+            out.append(chr(int(digits, 16)))
+            i += 6
+        else:
             out.append(_ESCAPES.get(nxt, "\\" + nxt))
             i += 2
-            continue
-        out.append(ch)
-        i += 1
-    raise ExpressionSyntaxError("unterminated string", start)
+    if i >= len(text):
+        raise ExpressionSyntaxError("unterminated string", start)
+    return "".join(out), i + 1
+
+
+def _number(raw: str, pos: int, index_only: bool = False) -> int | float:
+    try:
+        return int(raw) if index_only or not any(c in raw for c in ".eE") else float(raw)
+    except ValueError:  # Python refuses to read ints of more than 4300 digits
+        raise ExpressionSyntaxError("number too long", pos) from None
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -200,24 +207,19 @@ def _tokenize(text: str) -> list[_Tok]:
     pos = 0
     while pos < len(text):
         prev_dot = bool(toks) and toks[-1].kind == "op" and toks[-1].value == "."
-        if prev_dot and (m := _INT_RE.match(text, pos)):
-            # ``a.0.b``: after a dot, digits are a list index, never a float
-            toks.append(_Tok("number", int(m.group()), pos, m.group()))
-            pos = m.end()
-            continue
-        m = _TOKEN_RE.match(text, pos)
+        # ``a.0.b``: after a dot, digits are a list index, never a float
+        m = _INT_RE.match(text, pos) if prev_dot else None
+        m = m or _TOKEN_RE.match(text, pos)
         if m is None:
             raise ExpressionSyntaxError(f"unexpected character {text[pos]!r}", pos)
-        kind = m.lastgroup or ""
+        kind, raw = m.lastgroup or "number", m.group()
         if kind == "string":
             value, end = _read_string(text, pos)
             toks.append(_Tok("string", value, pos, text[pos:end]))
             pos = end
             continue
-        raw = m.group()
         if kind == "number":
-            number: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
-            toks.append(_Tok("number", number, pos, raw))
+            toks.append(_Tok("number", _number(raw, pos, prev_dot), pos, raw))
         elif kind != "ws":
             toks.append(_Tok(kind, raw, pos, raw))
         pos = m.end()
@@ -273,10 +275,15 @@ class _Parser:
         return expr
 
     def parse_or(self) -> Expr:
+        # every nesting (parentheses, lists, call arguments) comes back through here
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise ExpressionSyntaxError("expression nested too deeply", self.tok.pos)
         values = [self.parse_and()]
         while self.is_word("or") or self.is_op("||"):
             self.advance()
             values.append(self.parse_and())
+        self.depth -= 1
         return values[0] if len(values) == 1 else BoolOp("or", tuple(values))
 
     def parse_and(self) -> Expr:
@@ -287,87 +294,70 @@ class _Parser:
         return values[0] if len(values) == 1 else BoolOp("and", tuple(values))
 
     def parse_not(self) -> Expr:
-        if self.is_word("not") or self.is_op("!"):
-            tok = self.advance()
-            self.enter(tok)
-            operand = self.parse_not()
-            self.depth -= 1
-            return Unary("not", operand)
-        return self.parse_compare()
+        nots = 0
+        while self.is_word("not") or self.is_op("!"):
+            self.advance()
+            nots += 1
+        expr = self.parse_compare()
+        for _ in range(nots):
+            expr = Unary("not", expr)
+        return expr
 
     def compare_op(self) -> str | None:
         tok = self.tok
         if tok.kind == "op" and tok.value in ("==", "!=", "<", "<=", ">", ">="):
             return str(tok.value)
-        if self.is_word(*_WORD_OPS):
+        if self.is_word(*_WORD_OPS, "is", "exists"):
             return str(tok.value)
         if self.is_word("not") and self.peek().kind == "name" and self.peek().value in _WORD_OPS:
             return f"not {self.peek().value}"
-        if self.is_word("is", "exists"):
-            return str(tok.value)
         return None
 
     def parse_compare(self) -> Expr:
-        left = self.parse_sum()
+        left = self.parse_binary(0)
         op = self.compare_op()
         if op is None:
             return left
+        self.advance()
         if op == "exists":
-            self.advance()
-            result: Expr = Test("exists", left)
+            result: Expr = Check("exists", left)
         elif op == "is":
-            self.advance()
             negated = self.is_word("not")
             if negated:
                 self.advance()
-            if self.is_word("empty", "null", "none", "None"):
-                kind = "null" if self.tok.value != "empty" else "empty"
-                self.advance()
-                result = Test(kind, left, negated)
-            else:
+            if not self.is_word("empty", "null", "none", "None"):
                 raise self.error(expected="'empty' or 'null' after 'is'")
+            result = Check("empty" if self.advance().value == "empty" else "null", left, negated)
         else:
-            self.advance()
             if op.startswith("not "):
                 self.advance()
-            result = Compare(op, left, self.parse_sum())
+            result = Compare(op, left, self.parse_binary(0))
         if self.compare_op() is not None:
-            raise ExpressionSyntaxError(
-                "comparisons cannot be chained; join them with 'and'", self.tok.pos
-            )
+            raise ExpressionSyntaxError("comparisons cannot be chained; join them with 'and'", self.tok.pos)
         return result
 
-    def parse_sum(self) -> Expr:
-        left = self.parse_term()
-        while self.is_op("+", "-"):
+    def parse_binary(self, level: int) -> Expr:
+        """``level`` 0 is ``+ -``, level 1 is ``* / %``; both left-associative."""
+        operand = self.parse_unary if level else lambda: self.parse_binary(1)
+        ops = ("*", "/", "%") if level else ("+", "-")
+        left = operand()
+        while self.is_op(*ops):
             op = str(self.advance().value)
-            left = Binary(op, left, self.parse_term())
+            left = Binary(op, left, operand())
         return left
-
-    def parse_term(self) -> Expr:
-        left = self.parse_unary()
-        while self.is_op("*", "/", "%"):
-            op = str(self.advance().value)
-            left = Binary(op, left, self.parse_unary())
-        return left
-
-    def enter(self, tok: _Tok) -> None:
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise ExpressionSyntaxError("expression nested too deeply", tok.pos)
 
     def parse_unary(self) -> Expr:
-        if self.is_op("-", "+"):
-            tok = self.advance()
-            self.enter(tok)
-            operand = self.parse_unary()
-            self.depth -= 1
-            if isinstance(operand, Literal) and isinstance(operand.value, int | float) and not isinstance(
-                operand.value, bool
-            ):
-                return Literal(-operand.value if tok.value == "-" else operand.value)
-            return Unary(str(tok.value), operand)
-        return self.parse_primary()
+        signs: list[str] = []
+        while self.is_op("-", "+"):
+            signs.append(str(self.advance().value))
+        expr = self.parse_primary()
+        for sign in reversed(signs):
+            value = expr.value if isinstance(expr, Literal) else None
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                expr = Literal(-value if sign == "-" else value)
+            else:
+                expr = Unary(sign, expr)
+        return expr
 
     def parse_primary(self) -> Expr:
         tok = self.tok
@@ -377,13 +367,12 @@ class _Parser:
         if tok.kind == "op":
             if tok.value == "(":
                 self.advance()
-                self.enter(tok)
                 inner = self.parse_or()
-                self.depth -= 1
                 self.expect_op(")")
                 return inner
             if tok.value == "[":
-                return self.parse_list()
+                self.advance()
+                return ListExpr(self.parse_items("]"))
             if tok.value == "{{":
                 return self.parse_braced()
             raise self.error()
@@ -392,43 +381,27 @@ class _Parser:
                 self.advance()
                 return Literal(_CONSTANTS[tok.value])
             if self.peek().kind == "op" and self.peek().value == "(":
-                return self.parse_call()
+                if tok.value not in FUNCTIONS:
+                    known = ", ".join(sorted(FUNCTIONS))
+                    raise ExpressionSyntaxError(f"unknown function {tok.value!r} (known: {known})", tok.pos)
+                self.advance()
+                self.advance()
+                return Call(str(tok.value), self.parse_items(")"))
             if tok.value in _KEYWORDS:
                 raise self.error(expected="a value")
             return self.parse_path()
         raise self.error(expected="a value")
 
-    def parse_list(self) -> Expr:
-        start = self.advance()
-        self.enter(start)
+    def parse_items(self, close: str) -> tuple[Expr, ...]:
+        """Comma-separated expressions up to ``close`` (a trailing comma is allowed)."""
         items: list[Expr] = []
-        while not self.is_op("]"):
+        while not self.is_op(close):
             items.append(self.parse_or())
             if not self.is_op(","):
                 break
             self.advance()
-        self.expect_op("]")
-        self.depth -= 1
-        return ListExpr(tuple(items))
-
-    def parse_call(self) -> Expr:
-        name_tok = self.advance()
-        if name_tok.value not in FUNCTIONS:
-            raise ExpressionSyntaxError(
-                f"unknown function {name_tok.value!r} (known: {', '.join(sorted(FUNCTIONS))})",
-                name_tok.pos,
-            )
-        self.advance()  # "("
-        self.enter(name_tok)
-        args: list[Expr] = []
-        while not self.is_op(")"):
-            args.append(self.parse_or())
-            if not self.is_op(","):
-                break
-            self.advance()
-        self.expect_op(")")
-        self.depth -= 1
-        return Call(str(name_tok.value), tuple(args))
+        self.expect_op(close)
+        return tuple(items)
 
     def parse_braced(self) -> Expr:
         open_tok = self.advance()
@@ -496,7 +469,7 @@ def expression_references(expr: Expr) -> list[tuple[PathSegment, ...]]:
         if isinstance(node, Ref):
             found.setdefault(node.path)
             continue
-        if isinstance(node, Unary | Test):
+        if isinstance(node, Unary | Check):
             children = (node.operand,)
         elif isinstance(node, Binary | Compare):
             children = (node.left, node.right)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from langorch.ckp.catalog import TRANSFORMATIONS
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.dialects import KeyedObject, normalize_dialect
 from langorch.ckp.nodes import NODE_ADAPTER, NODE_TYPES, Node, Procedure
@@ -51,7 +52,8 @@ def parse_text(text: str | bytes) -> ParseResult:
                    "fix the JSON syntax at that position")],
         )
     except UnicodeDecodeError as exc:
-        return ParseResult(None, [error(Code.JSON_SYNTAX, "", f"not UTF-8 text: {exc.reason}")])
+        return ParseResult(None, [error(Code.JSON_SYNTAX, "", f"not UTF-8 text: {exc.reason}",
+                                        "save the file as UTF-8")])
     except RecursionError:
         return ParseResult(None, [_too_deep()])
     return parse_data(data)
@@ -76,10 +78,29 @@ def parse_data(data: Any) -> ParseResult:
                                  "split the procedure into subflows"))
         return ParseResult(None, diagnostics, data)
 
-    # The root without its nodes, so node errors are reported node by node.
+    # Fast path: a valid document validates in one call. Only a failing one is
+    # validated again piece by piece, so one broken node never hides the others.
+    try:
+        procedure: Procedure | None = Procedure.model_validate(data)
+    except ValidationError:
+        procedure = None
+    except RecursionError:
+        return ParseResult(None, [*diagnostics, _too_deep()], data)
+    invalid: set[str] = set()
+    if procedure is None:
+        procedure, invalid = _validate_piecewise(data, graph, nodes_raw, diagnostics)
+    if procedure is not None:
+        diagnostics.extend(_unknown_fields(procedure, ()))
+    return ParseResult(procedure, diagnostics, data, invalid)
+
+
+def _validate_piecewise(data: dict[str, Any], graph: Any, nodes_raw: Any,
+                        diagnostics: list[Diagnostic]) -> tuple[Procedure | None, set[str]]:
+    """Validate the root without its nodes, then each node on its own."""
     shell = dict(data)
     if isinstance(graph, dict):
         shell["workflow_graph"] = {k: v for k, v in graph.items() if k != "nodes"}
+    procedure: Procedure | None
     try:
         procedure = Procedure.model_validate(shell)
     except ValidationError as exc:
@@ -115,8 +136,7 @@ def parse_data(data: Any) -> ParseResult:
 
     if procedure is not None:
         procedure.workflow_graph.nodes = nodes
-        diagnostics.extend(_unknown_fields(procedure, ()))
-    return ParseResult(procedure, diagnostics, data, invalid)
+    return procedure, invalid
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -141,15 +161,21 @@ def _too_deep() -> Diagnostic:
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
+    """Whether containers nest deeper than ``limit`` (the root counts as level 1).
+
+    Walks one level at a time so that the whole check runs in list comprehensions.
+    """
+    level: list[Any] = [value]
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        if isinstance(current, dict):
-            stack.extend((v, depth + 1) for v in current.values() if isinstance(v, dict | list))
-        elif isinstance(current, list):
-            stack.extend((v, depth + 1) for v in current if isinstance(v, dict | list))
+        below: list[Any] = []
+        for container in level:
+            items = container.values() if isinstance(container, dict) else container
+            below.extend([v for v in items if isinstance(v, dict | list)])
+        level = below
     return False
 
 
@@ -190,6 +216,9 @@ def _from_validation_error(exc: ValidationError, raw: Any, base: tuple[str | int
             code, msg = Code.MISSING_FIELD, "node has no 'type'"
             hint = "set type to one of: " + ", ".join(NODE_TYPES)
             path = pointer(*base, "type")
+        elif kind == "literal_error" and len(loc) >= 3 and loc[-1] == "type" and loc[-3] == "transformations":
+            code, msg = Code.UNKNOWN_TRANSFORMATION, f"unknown transformation {err.get('input')!r}"
+            hint = "use one of: " + ", ".join(sorted(TRANSFORMATIONS))
         elif kind == "extra_forbidden":
             code, msg = Code.UNKNOWN_FIELD, f"unexpected field {loc[-1]!r}" if loc else err["msg"]
             hint = "use 'required'/'optional' maps or a flat {name: spec} map, not both"
@@ -238,23 +267,42 @@ def _real_location(raw: Any, loc: tuple[int | str, ...], kind: str) -> tuple[str
 
 
 def _unknown_fields(model: BaseModel, base: tuple[str | int, ...]) -> list[Diagnostic]:
+    """A warning for every field the models do not know, anywhere in ``model``."""
     out: list[Diagnostic] = []
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(model, base)]
     while stack:
         current, path = stack.pop()
         if isinstance(current, BaseModel):
-            for key in current.model_extra or {}:
+            for key in current.__pydantic_extra__ or ():
                 if not key.startswith("$"):
                     out.append(warning(Code.UNKNOWN_FIELD, pointer(*path, key),
                                        f"unknown field {key!r} is kept but not used by LangOrch",
                                        "check the spelling against docs/ckp.md"))
-            for name, info in type(current).model_fields.items():
+            for name, alias in _model_children(type(current)):
                 value = getattr(current, name)
-                if isinstance(value, BaseModel | list | dict):
-                    stack.append((value, (*path, info.alias or name)))
+                if value is not None:
+                    stack.append((value, (*path, alias)))
         elif isinstance(current, list):
             stack.extend((v, (*path, i)) for i, v in enumerate(current) if isinstance(v, BaseModel))
         elif isinstance(current, dict):
             stack.extend((v, (*path, k)) for k, v in current.items() if isinstance(v, BaseModel))
     out.sort(key=lambda d: d.path)
     return out
+
+
+_CHILDREN: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+
+
+def _model_children(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(attribute, JSON name) of the fields of ``cls`` that may hold models (cached per class)."""
+    found = _CHILDREN.get(cls)
+    if found is None:
+        found = _CHILDREN[cls] = tuple((name, info.alias or name) for name, info in cls.model_fields.items()
+                                       if _may_hold_model(info.annotation))
+    return found
+
+
+def _may_hold_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_may_hold_model(arg) for arg in get_args(annotation))

@@ -6,14 +6,16 @@ Pure: stdlib and jinja2 only. Rendering lives in ``langorch.runtime.templating``
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError, meta, nodes
 
 __all__ = [
+    "EXTRA_FILTERS",
     "TemplateSyntaxProblem",
     "has_template",
     "iter_strings",
@@ -76,7 +78,19 @@ def normalize_template(source: str) -> str:
     return _BLOCK_RE.sub(lambda m: _BARE_CALL_RE.sub(_quote_args, m.group(0)), source)
 
 
+def _to_json(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, indent=indent)
+
+
+def _from_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+EXTRA_FILTERS: dict[str, Callable[..., Any]] = {"json": _to_json, "fromjson": _from_json}
+"""Filters CKP templates may use besides jinja's own; the runtime registers the same ones."""
+
 _ENV = Environment(autoescape=False)
+_ENV.filters.update(EXTRA_FILTERS)
 _GLOBALS = frozenset(_ENV.globals)
 
 

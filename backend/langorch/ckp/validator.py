@@ -470,8 +470,13 @@ class _Validator:
 # ----------------------------------------------------------------------------- helpers
 def _generated(node: Node) -> frozenset[str]:
     names: set[str | None] = set()
+    if not isinstance(node, TerminateNode):
+        names |= set(node.outputs or {})
     if isinstance(node, SequenceNode):
-        names |= {s.output_variable for s in node.steps}
+        for step in node.steps:
+            names.add(step.output_variable)
+            if step.action == "set_variable":
+                names.add(step.variable)
     elif isinstance(node, ProcessingNode):
         for op in node.operations:
             names |= {op.output_variable, op.variable, op.array}
@@ -481,7 +486,7 @@ def _generated(node: Node) -> frozenset[str]:
         if not node.outputs and not node.output_variable:
             names.add("llm_response")
     elif isinstance(node, LoopNode):
-        names |= {node.iterator_variable, node.index_variable, node.collect_variable}
+        names |= {node.iterator_variable or "item", node.index_variable, node.collect_variable}
     elif isinstance(node, TransformNode):
         names |= {t.output_variable for t in node.transformations}
     elif isinstance(node, HumanApprovalNode):

@@ -5,16 +5,11 @@ from __future__ import annotations
 from langorch.ckp.ir import NodeIR, TransformPayload
 from langorch.runtime.context import RunContext
 from langorch.runtime.executors.base import Invocation, NodeResult
-from langorch.runtime.transforms import apply_transformation
+from langorch.runtime.transforms import apply_transformations
 
 
 async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     payload = node.payload
     assert isinstance(payload, TransformPayload)
-    scope = ctx.scope(inv.variables, node)
-    updates: dict[str, object] = {}
-    for transformation in payload.transformations:
-        produced = apply_transformation(transformation, scope)
-        scope.update(produced)
-        updates.update(produced)
+    updates = apply_transformations(payload.transformations, ctx.scope(inv.variables, node), node_id=node.node_id)
     return NodeResult(updates=updates)

@@ -1,0 +1,319 @@
+"""``langorch run`` and ``langorch resume``: execute a CKP headless, with live progress.
+
+The state file (``--state-db``) holds the LangGraph checkpoints, step results (so a
+resumed run never repeats a side effect) and the exact CKP each run started with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+import uuid
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from langorch.ckp import compile_text
+from langorch.ckp.ir import ProcedureIR
+from langorch.connectors.local_state import RunRegistry, SqliteStepStore
+from langorch.runtime.checkpointer import open_checkpointer
+from langorch.runtime.context import Services
+from langorch.runtime.errors import InputError, ProcedureNotFound
+from langorch.runtime.inputs import coerce, validate_inputs
+from langorch.runtime.ports import RunEvent
+from langorch.runtime.runner import ResumeError, RunOutcome, Runner
+
+EXIT = {"completed": 0, "failed": 1, "canceled": 1, "waiting_approval": 3}
+DEFAULT_STATE_DB = os.path.join(".langorch", "state.db")
+
+
+class ConsoleEvents:
+    """Live progress: one line per node and step on stderr, or JSON lines on stdout."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    async def emit(self, event: RunEvent) -> None:
+        if self.as_json:
+            record = {"type": event.type, "run_id": event.run_id, "node_id": event.node_id,
+                      "step_id": event.step_id, "ts": event.ts, "payload": event.payload}
+            print(json.dumps(record, default=str), flush=True)
+            return
+        line = _describe(event)
+        if line:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _describe(e: RunEvent) -> str | None:
+    p = e.payload
+    where = e.node_id or ""
+    if e.type == "run_started":
+        return f"▶ run {e.run_id}  {p.get('procedure_id')} v{p.get('version')}"
+    if e.type == "node_started":
+        return f"  ● {where} ({p.get('type')})"
+    if e.type == "step_completed":
+        cached = " [already done — reused]" if p.get("cached") else ""
+        return f"      ✓ {e.step_id} {p.get('action', '')} {p.get('duration_ms', 0):.0f} ms{cached}"
+    if e.type in ("step_failed", "node_failed"):
+        err = p.get("error") or {}
+        return f"      ✗ {e.step_id or where}: {err.get('type')}: {err.get('message')}"
+    if e.type == "step_retry":
+        return f"      ↻ {e.step_id} retry {p.get('attempt')} in {p.get('delay_ms')} ms"
+    if e.type == "llm_usage":
+        return (f"      ◆ llm {p.get('model')} {p.get('prompt_tokens')}+{p.get('completion_tokens')} tokens "
+                f"${p.get('cost_usd', 0):.5f} {p.get('duration_ms', 0):.0f} ms")
+    if e.type == "log":
+        return f"      · {p.get('level')}: {p.get('message')}"
+    if e.type in ("step_skipped_dry_run", "step_mock_applied", "budget_exceeded", "sla_breached"):
+        return f"      ! {e.type} {json.dumps(p, default=str)}"
+    if e.type == "approval_requested":
+        return f"  ⏸ approval needed at {where}: {p.get('prompt')}"
+    if e.type == "approval_decided":
+        return f"  ✓ approval {where}: {p.get('outcome')}"
+    if e.type == "run_completed":
+        return f"■ completed  outputs={json.dumps(p.get('outputs'), default=str)}"
+    if e.type == "run_failed":
+        err = p.get("error") or {}
+        return f"■ failed at {p.get('node_id')}: {err.get('message')}"
+    return None
+
+
+class FolderResolver:
+    """The ProcedureResolver port over a folder of CKP files (subflows for the CLI)."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.folder = Path(folder) if folder else None
+
+    async def resolve(self, procedure_id: str, version: str | None = None) -> ProcedureIR:
+        if self.folder is not None:
+            for file in sorted(self.folder.glob("*.json")):
+                result = compile_text(file.read_text(encoding="utf-8"))
+                ir = result.ir
+                if ir is not None and ir.procedure_id == procedure_id and version in (None, ir.version):
+                    return ir
+        raise ProcedureNotFound(f"procedure {procedure_id!r}{' v' + version if version else ''} not found"
+                                f"{' in ' + str(self.folder) if self.folder else ' (use --procedures-dir)'}")
+
+
+def _pairs(items: list[str] | None, flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"{flag} expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = value
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    stripped = text.strip()
+    if stripped[:1] in ("{", "[", '"'):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return text
+    return text
+
+
+async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosqlite.Connection,
+                    stack: AsyncExitStack) -> Services:
+    from langorch.connectors.agents import HttpAgentClient
+    from langorch.connectors.secrets import RoutingSecrets
+
+    agents = HttpAgentClient(_pairs(args.agent, "--agent"))
+    stack.push_async_callback(agents.aclose)
+    llm = None
+    if os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"):
+        from langorch.connectors.llm import OpenAICompatibleLlm
+
+        llm = OpenAICompatibleLlm()
+    mcp = None
+    if args.mcp:
+        from langorch.connectors.mcp import McpToolClient
+
+        mcp = McpToolClient(_pairs(args.mcp, "--mcp"))
+    return Services(events=events, agents=agents, llm=llm, mcp=mcp, secrets=RoutingSecrets(),
+                    step_store=await SqliteStepStore.create(conn), resolver=FolderResolver(args.procedures_dir),
+                    default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", "gpt-4o-mini"))
+
+
+def _decision(args: argparse.Namespace) -> dict[str, Any] | None:
+    decision = getattr(args, "decision", None)
+    if getattr(args, "approve", False):
+        decision = "approve"
+    if getattr(args, "reject", False):
+        decision = "reject"
+    if decision is None:
+        return None
+    return {"decision": decision, "decided_by": os.environ.get("USER", "cli"), "comment": args.comment,
+            "input": _parse_value(args.input_value) if getattr(args, "input_value", None) else None}
+
+
+def _ask(outcome: RunOutcome) -> dict[str, Any] | None:
+    if not sys.stdin.isatty():
+        return None
+    pending = outcome.pending[0]
+    request = pending.request
+    print(f"\nApproval needed at {pending.node_id}: {request.get('prompt')}", file=sys.stderr)
+    if request.get("context_data"):
+        print(json.dumps(request["context_data"], indent=2, default=str), file=sys.stderr)
+    options = request.get("options") or []
+    hint = "/".join(options) if options else "approve/reject"
+    answer = input(f"decision [{hint}]: ").strip()
+    comment = input("comment (optional): ").strip() or None
+    value: Any = None
+    if request.get("decision_type") == "provide_input":
+        value, answer = _parse_value(answer), "approve"
+    return {"decision": answer, "decided_by": os.environ.get("USER", "cli"), "comment": comment, "input": value}
+
+
+async def _until_done(runner: Runner, ir: ProcedureIR, outcome: RunOutcome, args: argparse.Namespace,
+                      registry: RunRegistry, announced: list[str]) -> RunOutcome:
+    decided_once = False
+    while outcome.status == "waiting_approval":
+        announced = sorted({*announced, *(p.interrupt_id for p in outcome.pending)})
+        await registry.update(outcome.run_id, outcome.status, announced)
+        decision = _decision(args) if not decided_once or args.approve or args.reject else None
+        if decision is None:
+            decision = _ask(outcome)
+        if decision is None:
+            break
+        decided_once = True
+        target = next((p for p in outcome.pending if p.interrupt_id == getattr(args, "approval_id", None)),
+                      outcome.pending[0])
+        outcome = await runner.resume(ir, outcome.run_id, decision, interrupt_id=target.interrupt_id,
+                                      known_interrupts=announced)
+    await registry.update(outcome.run_id, outcome.status, announced)
+    return outcome
+
+
+def _finish(outcome: RunOutcome, args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps({"run_id": outcome.run_id, "status": outcome.status, "outputs": outcome.outputs,
+                          "vars": outcome.vars, "error": outcome.error,
+                          "pending_approvals": outcome.summary()["pending_approvals"], "usage": outcome.usage},
+                         default=str), flush=True)
+    elif outcome.status == "waiting_approval":
+        print(f"run {outcome.run_id} is waiting for approval; continue with:\n  langorch resume {outcome.run_id} "
+              f"--state-db {args.state_db} --decision approve|reject", file=sys.stderr)
+    return EXIT.get(outcome.status, 1)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"{args.file}: cannot read: {exc}", file=sys.stderr)
+        return 2
+    result = compile_text(text)
+    if result.ir is None:
+        for d in result.errors:
+            print(d.format(args.file), file=sys.stderr)
+        return 2
+    ir = result.ir
+    if args.dry_run:
+        ir = dataclasses.replace(ir, global_config=dataclasses.replace(ir.global_config, execution_mode="dry_run"))
+    raw_inputs: dict[str, Any] = {}
+    if args.inputs_file:
+        try:
+            loaded = json.loads(Path(args.inputs_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"{args.inputs_file}: cannot read inputs: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(loaded, Mapping):
+            print(f"{args.inputs_file}: inputs must be a JSON object", file=sys.stderr)
+            return 2
+        raw_inputs.update(loaded)
+    for key, value in _pairs(args.input, "--input").items():
+        var = ir.variable(key)
+        raw_inputs[key] = coerce(var, _parse_value(value)) if var else _parse_value(value)
+    try:
+        inputs = validate_inputs(ir, raw_inputs)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"input {problem.field}: {problem.message}", file=sys.stderr)
+        return 2
+    run_id = args.run_id or uuid.uuid4().hex
+    events = ConsoleEvents(args.json)
+    async with AsyncExitStack() as stack:
+        saver = await stack.enter_async_context(open_checkpointer(args.state_db))
+        conn = await aiosqlite.connect(args.state_db)
+        stack.push_async_callback(conn.close)
+        registry = await RunRegistry.create(conn)
+        await registry.add(run_id, ir.procedure_id, ir.version, ir.ir_hash, text, inputs)
+        runner = Runner(await _services(args, events, conn, stack), saver)
+        outcome = await runner.start(ir, run_id, inputs)
+        outcome = await _until_done(runner, ir, outcome, args, registry, [])
+    return _finish(outcome, args)
+
+
+async def _resume(args: argparse.Namespace) -> int:
+    if not Path(args.state_db).exists():
+        print(f"{args.state_db}: no such state file", file=sys.stderr)
+        return 2
+    events = ConsoleEvents(args.json)
+    async with AsyncExitStack() as stack:
+        saver = await stack.enter_async_context(open_checkpointer(args.state_db))
+        conn = await aiosqlite.connect(args.state_db)
+        stack.push_async_callback(conn.close)
+        registry = await RunRegistry.create(conn)
+        record = await registry.get(args.run_id)
+        if record is None:
+            print(f"run {args.run_id!r} is not in {args.state_db}", file=sys.stderr)
+            return 2
+        result = compile_text(record.ckp_json)
+        if result.ir is None or result.ir.ir_hash != record.ir_hash:
+            print(f"run {args.run_id!r}: its procedure no longer compiles to the same IR "
+                  f"({record.ir_hash[:12]}); this LangOrch version cannot resume it", file=sys.stderr)
+            return 2
+        ir = result.ir
+        runner = Runner(await _services(args, events, conn, stack), saver)
+        args.approve = args.reject = False
+        decision = _decision(args)
+        try:
+            outcome = await runner.resume(ir, args.run_id, decision, interrupt_id=args.approval_id,
+                                          known_interrupts=record.announced)
+        except ResumeError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        args.decision = None
+        outcome = await _until_done(runner, ir, outcome, args, registry, record.announced)
+    return _finish(outcome, args)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--agent", action="append", metavar="CHANNEL=URL", help="agent base URL for a channel")
+    p.add_argument("--mcp", action="append", metavar="SERVER=URL", help="MCP server URL by name")
+    p.add_argument("--procedures-dir", help="folder of CKP files that subflows may call")
+    p.add_argument("--state-db", default=DEFAULT_STATE_DB, help=f"checkpoint file (default {DEFAULT_STATE_DB})")
+    p.add_argument("--json", action="store_true", help="one JSON object per event per line, then a summary")
+    p.add_argument("--comment", help="comment recorded with a decision")
+    p.add_argument("--approval-id", help="which pending approval a decision is for (interrupt id)")
+    p.add_argument("--input-value", help="the value for a provide_input approval (JSON or text)")
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a CKP file headless")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--input", action="append", metavar="KEY=VALUE", help="an input variable (repeatable)")
+    p.add_argument("--inputs-file", help="JSON object of input variables")
+    p.add_argument("--dry-run", action="store_true", help="skip side-effecting steps")
+    p.add_argument("--run-id", help="use this run id (default: random)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--approve", action="store_true", help="approve every approval without asking")
+    group.add_argument("--reject", action="store_true", help="reject every approval without asking")
+    _common(p)
+    p.set_defaults(func=lambda a: asyncio.run(_run(a)))
+
+    p = sub.add_parser("resume", help="continue a paused or crashed run from its last checkpoint")
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--decision", help="approve | reject | an option")
+    _common(p)
+    p.set_defaults(func=lambda a: asyncio.run(_resume(a)))
