@@ -4,7 +4,6 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export LANGORCH_HOME ?= $(CURDIR)/var
 
 .PHONY: run test lint typecheck pytest bench install clean
 
@@ -17,7 +16,7 @@ $(STAMP): backend/pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	cd backend && ../$(BIN)/ruff check langorch ../tests ../bench
+	$(BIN)/ruff check backend/langorch tests bench
 	cd backend && ../$(BIN)/mypy langorch
 
 pytest: $(STAMP)
@@ -29,8 +28,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 
 run: $(STAMP)
-	mkdir -p var
-	$(BIN)/langorch serve --host 127.0.0.1 --port 8000 --load-examples ckp_examples
+	$(BIN)/langorch validate --no-warnings ckp_examples/*.json
+	@echo
+	@echo "The API server and UI arrive with issues #4/#5. Run a procedure headless with:"
+	@echo "  $(BIN)/langorch run ckp_examples/<file>.json [--input k=v] [--agent CHANNEL=URL] [--approve]"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.builder import compile_graph
 from langorch.runtime.context import RunContext, Services
 from langorch.runtime.errors import LangOrchError
+from langorch.runtime.inputs import apply_defaults
 from langorch.runtime.node_runner import CTX_KEY, RunCancelled
 from langorch.runtime.ratelimit import RateLimiter
 from langorch.runtime.redaction import Redactor
@@ -91,6 +92,7 @@ class Runner:
                     known_interrupts: Iterable[str] = ()) -> RunOutcome:
         """Run from the start node until it ends or waits for a person."""
         ctx = self._context(ir, run_id, is_cancelled)
+        inputs = apply_defaults(ir, inputs)
         await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
                                        "ir_hash": ir.ir_hash, "inputs": dict(inputs),
                                        "execution_mode": ir.global_config.execution_mode})
