@@ -1,0 +1,7 @@
+"""/api routes: leases."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["leases"])

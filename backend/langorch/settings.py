@@ -1,0 +1,72 @@
+"""Server settings: one class per subsystem, read from ``LANGORCH_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field("sqlite+aiosqlite:///./var/langorch.db",
+                     description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+psycopg://...")
+    checkpoint_url: str | None = Field(None, description="LangGraph checkpointer target: a SQLite file path or "
+                                                         "a postgresql:// URL. Default: beside the database.")
+    echo: bool = Field(False, description="Log SQL statements.")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.url.startswith("postgresql")
+
+    def checkpoint_target(self) -> str:
+        if self.checkpoint_url:
+            return self.checkpoint_url
+        if self.is_postgres:
+            return self.url.replace("postgresql+psycopg://", "postgresql://").replace(
+                "postgresql+asyncpg://", "postgresql://")
+        path = self.url.split("///", 1)[-1] or "./var/langorch.db"
+        return str(Path(path).with_name(Path(path).stem + "-checkpoints.db"))
+
+
+class WorkerSettings(BaseModel):
+    embedded: bool = Field(True, description="Run a worker inside the API process.")
+    concurrency: int = Field(4, ge=1, le=256, description="Runs one worker executes at once.")
+    poll_interval_s: float = Field(2.0, gt=0, le=60, description="Fallback poll when no wake-up arrives.")
+    heartbeat_s: float = Field(5.0, gt=0, le=300, description="How often a worker renews its claims.")
+    stale_after_s: float = Field(30.0, gt=0, le=3600, description="A claim not renewed this long is reclaimed.")
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_body_bytes: int = Field(6 * 1024 * 1024, ge=1024, description="Larger request bodies get 413.")
+    static_dir: str | None = Field(None, description="Built UI to serve at / (frontend/out).")
+
+
+class RetentionSettings(BaseModel):
+    checkpoint_retention_days: float = Field(30, ge=0, description="Prune checkpoints of finished runs after.")
+    sweep_interval_s: float = Field(3600, gt=0)
+
+
+class LlmSettings(BaseModel):
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")
+    api_key: str | None = Field(None, description="API key (else OPENAI_API_KEY).")
+    default_model: str = "gpt-4o-mini"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
+
+    db: DatabaseSettings = DatabaseSettings()
+    worker: WorkerSettings = WorkerSettings()
+    api: ApiSettings = ApiSettings()
+    retention: RetentionSettings = RetentionSettings()
+    llm: LlmSettings = LlmSettings()
+    procedures_dir: str | None = Field(None, description="Extra folder of CKP files subflows may call.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,269 @@
+"""SQLAlchemy 2 models: the durable record of procedures, runs, events and approvals.
+
+Works on SQLite (embedded) and PostgreSQL (scaled out). Timestamps are UTC. JSON columns
+use the generic JSON type so both dialects read and write the same shapes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both dialects (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Procedure(Base):
+    __tablename__ = "procedures"
+    __table_args__ = (
+        UniqueConstraint("procedure_id", "version", name="uq_procedures_id_version"),
+        Index("ix_procedures_status", "status"),
+        Index("ix_procedures_project", "project_id"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    procedure_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="draft")
+    effective_date: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    ckp_json: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ir_hash: Mapped[str] = mapped_column(String(64))
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    retrieval_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    tags: Mapped[list[Any] | None] = mapped_column(JSON)
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_status_created_at", "status", "created_at"),
+        Index("ix_runs_procedure_created_at", "procedure_id", "created_at"),
+        Index("ix_runs_project_created_at", "project_id", "created_at"),
+        Index("ix_runs_created_at", "created_at"),
+    )
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    procedure_id: Mapped[str] = mapped_column(String(200))
+    procedure_version: Mapped[str] = mapped_column(String(64))
+    procedure_row_id: Mapped[str | None] = mapped_column(ForeignKey("procedures.id", ondelete="SET NULL"))
+    ir_hash: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="queued")
+    input_vars: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    output_vars: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    last_node_id: Mapped[str | None] = mapped_column(String(200))
+    total_prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    total_completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    trigger_type: Mapped[str] = mapped_column(String(32), default="manual")
+    triggered_by: Mapped[str | None] = mapped_column(String(200))
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    retry_of: Mapped[str | None] = mapped_column(String(64))
+    cancellation_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RunEvent(Base):
+    """Append-only timeline; ``seq`` is strictly increasing per run."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_run_events_run_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    node_id: Mapped[str | None] = mapped_column(String(400))
+    step_id: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (
+        Index("ix_approvals_status_created_at", "status", "created_at"),
+        Index("ix_approvals_run", "run_id"),
+        UniqueConstraint("run_id", "interrupt_id", name="uq_approvals_run_interrupt"),
+    )
+    approval_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(String(400))
+    interrupt_id: Mapped[str] = mapped_column(String(128))
+    prompt: Mapped[str] = mapped_column(Text, default="")
+    decision_type: Mapped[str] = mapped_column(String(32), default="approve_reject")
+    options: Mapped[list[Any] | None] = mapped_column(JSON)
+    context_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    approval_level: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    decision: Mapped[str | None] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    comment: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class StepIdempotency(Base):
+    __tablename__ = "step_idempotency"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    result: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Artifact(Base):
+    __tablename__ = "artifacts"
+    artifact_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), index=True)
+    node_id: Mapped[str | None] = mapped_column(String(400))
+    step_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(400))
+    mime_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    uri: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentInstance(Base):
+    __tablename__ = "agent_instances"
+    __table_args__ = (Index("ix_agent_instances_channel", "channel"), Index("ix_agent_instances_pool", "pool_id"))
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(64))
+    base_url: Mapped[str] = mapped_column(String(1000))
+    capabilities: Mapped[list[Any] | None] = mapped_column(JSON)
+    pool_id: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(32), default="online")
+    concurrency_limit: Mapped[int] = mapped_column(Integer, default=1)
+    circuit_state: Mapped[str] = mapped_column(String(16), default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    circuit_open_until: Mapped[datetime | None] = mapped_column()
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ResourceLease(Base):
+    __tablename__ = "resource_leases"
+    __table_args__ = (Index("ix_resource_leases_key_active", "resource_key", "released_at"),)
+    lease_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    resource_key: Mapped[str] = mapped_column(String(400))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    node_id: Mapped[str | None] = mapped_column(String(400))
+    step_id: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
+
+
+class RunJob(Base):
+    """The durable run queue: one row per unit of work (start a run, resume it)."""
+
+    __tablename__ = "run_jobs"
+    __table_args__ = (Index("ix_run_jobs_status_available", "status", "available_at"),
+                      Index("ix_run_jobs_run", "run_id"))
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), default="start")
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32), default="queued")
+    worker_id: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TriggerRegistration(Base):
+    __tablename__ = "trigger_registrations"
+    __table_args__ = (UniqueConstraint("procedure_id", "version", name="uq_trigger_proc_version"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    procedure_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    trigger_type: Mapped[str] = mapped_column(String(32))
+    schedule: Mapped[str | None] = mapped_column(String(200))
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_fire_at: Mapped[datetime | None] = mapped_column()
+    last_fired_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TriggerDedupe(Base):
+    __tablename__ = "trigger_dedupe"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(200))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LeaderLease(Base):
+    __tablename__ = "leader_leases"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column()
