@@ -28,7 +28,7 @@ from langorch.runtime.context import Services
 from langorch.runtime.errors import InputError, ProcedureNotFound
 from langorch.runtime.inputs import coerce, validate_inputs
 from langorch.runtime.ports import RunEvent
-from langorch.runtime.runner import ResumeError, RunOutcome, Runner
+from langorch.runtime.runner import ResumeError, Runner, RunOutcome
 
 EXIT = {"completed": 0, "failed": 1, "canceled": 1, "waiting_approval": 3}
 DEFAULT_STATE_DB = os.path.join(".langorch", "state.db")
@@ -247,6 +247,10 @@ async def _run(args: argparse.Namespace) -> int:
         conn = await aiosqlite.connect(args.state_db)
         stack.push_async_callback(conn.close)
         registry = await RunRegistry.create(conn)
+        if await registry.get(run_id) is not None:
+            print(f"run {run_id!r} already exists in {args.state_db}; continue it with `langorch resume "
+                  f"{run_id}` or choose another --run-id", file=sys.stderr)
+            return 2
         await registry.add(run_id, ir.procedure_id, ir.version, ir.ir_hash, text, inputs)
         runner = Runner(await _services(args, events, conn, stack), saver)
         outcome = await runner.start(ir, run_id, inputs)

@@ -32,8 +32,8 @@ async def open_checkpointer(target: str) -> AsyncIterator[Any]:
     try:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        saver = AsyncSqliteSaver(conn)
-        await saver.setup()
-        yield saver
+        sqlite_saver = AsyncSqliteSaver(conn)
+        await sqlite_saver.setup()
+        yield sqlite_saver
     finally:
         await conn.close()

@@ -81,26 +81,59 @@ class RunContext:
     node_prefix: str = ""
     """Prefix for node ids in events (a subflow's nodes show as ``parent_node/child_node``)."""
     committed_usage: dict[str, float] = field(default_factory=dict)
-    """LLM usage already in the checkpointed state (set at each node start)."""
+    """LLM usage in the checkpointed state, as the latest super-step to start saw it."""
+    committed_step: int = -1
+    """The super-step whose state ``committed_usage`` is."""
+    settled_usage: list[tuple[int, dict[str, float]]] = field(default_factory=list)
+    """(super-step, usage) handed to the state by finished nodes; until a later super-step
+    starts, the state seen by ``committed_usage`` does not include it yet."""
     pending_usage: dict[str, dict[str, float]] = field(default_factory=dict)
     """Usage of node executions in flight, by node id; moved into the state when they finish."""
+    reserved_usage: dict[str, float] = field(default_factory=dict)
+    """Estimates of LLM calls under way, held against the budget until they answer."""
+    node_steps: dict[str, int] = field(default_factory=dict)
+    children: list[RunContext] = field(default_factory=list)
+    """Contexts of subflows running right now (their usage counts against this run's budget)."""
     parent: RunContext | None = None
 
+    def observe_state(self, node_id: str, step: int, usage: Mapping[str, float]) -> None:
+        """A node starts in super-step ``step`` and sees ``usage`` in the state."""
+        self.node_steps[node_id] = step
+        if step > self.committed_step:
+            self.committed_usage = dict(usage)
+            self.committed_step = step
+            self.settled_usage = [(s, d) for s, d in self.settled_usage if s >= step]
+
     def add_usage(self, node_id: str, delta: Mapping[str, float]) -> None:
-        bucket = self.pending_usage.setdefault(node_id, {})
-        for key, value in delta.items():
-            bucket[key] = bucket.get(key, 0) + value
+        _add(self.pending_usage.setdefault(node_id, {}), delta)
 
     def take_usage(self, node_id: str) -> dict[str, float]:
-        return self.pending_usage.pop(node_id, {})
+        """The usage of a finishing node execution, to write into the state (once)."""
+        delta = self.pending_usage.pop(node_id, {})
+        if delta:
+            self.settled_usage.append((self.node_steps.get(node_id, self.committed_step), delta))
+        return delta
+
+    def reserve(self, amount: Mapping[str, float]) -> None:
+        _add(self.reserved_usage, amount)
+
+    def release(self, amount: Mapping[str, float]) -> None:
+        _add(self.reserved_usage, {k: -v for k, v in amount.items()})
+
+    def own_usage(self) -> dict[str, float]:
+        """This graph's usage (and its running subflows'), including calls under way."""
+        total: dict[str, float] = {}
+        for source in (self.committed_usage, *(d for _, d in self.settled_usage), *self.pending_usage.values(),
+                       self.reserved_usage, *(c.own_usage() for c in self.children)):
+            _add(total, source)
+        return total
 
     def usage_total(self) -> dict[str, float]:
-        """Usage of the whole run so far, including calls of nodes still running."""
-        total = dict(self.parent.usage_total()) if self.parent is not None else {}
-        for source in (self.committed_usage, *self.pending_usage.values()):
-            for key, value in source.items():
-                total[key] = total.get(key, 0) + value
-        return total
+        """Usage of the whole run so far (parents and subflows), including calls under way."""
+        root = self
+        while root.parent is not None:
+            root = root.parent
+        return root.own_usage()
 
     async def emit(self, type_: str, payload: Mapping[str, Any] | None = None, *,
                    node_id: str | None = None, step_id: str | None = None) -> None:
@@ -150,6 +183,11 @@ class RunContext:
             secret = await provider.get(ref)
             self.secret_values[name] = secret
             self.redactor.add_secret(secret)
+
+
+def _add(into: dict[str, float], delta: Mapping[str, float]) -> None:
+    for key, value in delta.items():
+        into[key] = into.get(key, 0) + value
 
 
 def _strings(value: Any) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
@@ -28,11 +28,16 @@ from langorch.runtime.steps import FallbackRequested
 
 CTX_KEY = "langorch_ctx"
 
-NodeFn = Callable[[RunState, RunnableConfig], Awaitable[Command[Any]]]
+
+class NodeFn(Protocol):
+    """A LangGraph node taking the state and its config (LangGraph passes them by name)."""
+
+    def __call__(self, state: RunState, config: RunnableConfig) -> Awaitable[Command[Any]]: ...
 
 
-class RunCancelled(Exception):  # noqa: N818 - a control-flow signal, like GraphInterrupt
-    """The run was canceled; raised between steps and at node starts."""
+class RunCancelled(Exception):
+    """The run was canceled: a control-flow signal (like GraphInterrupt), not a failure;
+    raised between steps and at node starts."""
 
 
 def context_of(config: RunnableConfig) -> RunContext:
@@ -53,7 +58,8 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
         if _branch_resolved(node, state):
             return Command(goto=[])
         visit = int((state.get("visits") or {}).get(label, 0)) + 1
-        ctx.committed_usage = dict(state.get("usage") or {})
+        step = int((config.get("metadata") or {}).get("langgraph_step", 0))
+        ctx.observe_state(node.node_id, step, state.get("usage") or {})
         inv = Invocation(state=state, visit=visit)
         if not join:
             await ctx.emit("node_started", {"type": node.type, "visit": visit, "agent": node.agent},
@@ -79,6 +85,7 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
                                 error_type=type(exc).__name__, retryable=False)
             return await _failure(ir, node, wrapped, state, ctx, base)
         duration = (time.monotonic() - started) * 1000
+        ctx.redactor.add_sensitive_values(result.updates)
         update: dict[str, Any] = {**base, **result.state, "usage": ctx.take_usage(node.node_id)}
         if result.updates:
             update["vars"] = result.updates
@@ -105,6 +112,17 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
 
 
 async def _timed(executor: Executor, node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
+    # human_approval's timeout_ms is how long a person may take (a decision, not a clock here).
+    if node.timeout_ms and node.type != "human_approval":
+        try:
+            return await asyncio.wait_for(_sla_bound(executor, node, inv, ctx), node.timeout_ms / 1000)
+        except TimeoutError as exc:
+            raise StepError(f"node {node.node_id!r} exceeded its timeout_ms={node.timeout_ms:g}",
+                            error_type="NodeTimeout", retryable=False) from exc
+    return await _sla_bound(executor, node, inv, ctx)
+
+
+async def _sla_bound(executor: Executor, node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     if node.sla is not None and node.sla.on_breach == "fail" and node.type != "human_approval":
         try:
             return await asyncio.wait_for(executor(node, inv, ctx), node.sla.max_duration_ms / 1000)

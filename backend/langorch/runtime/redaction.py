@@ -8,8 +8,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 MASK = "***"
-_SECRET_KEY = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|credential|private[_-]?key)",
-                         re.IGNORECASE)
+_SECRET_WORD = re.compile(
+    r"(?<![a-z])(password|passwd|passphrase|pwd|secrets?|token|api_?key|authorization|credentials?"
+    r"|private_?key|cookie)(?![a-z])")
+"""A secret word as a whole segment of a key (``access_token``, ``apiKey``, ``db-password``),
+so counters such as ``prompt_tokens`` or ``max_tokens`` stay visible."""
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def looks_secret(key: str) -> bool:
+    """Whether a mapping key names a secret (its value is then masked)."""
+    return _SECRET_WORD.search(_CAMEL.sub("_", key).lower().replace("-", "_")) is not None
 
 
 class Redactor:
@@ -24,6 +33,16 @@ class Redactor:
             for v in value.values():
                 self.add_secret(v)
 
+    def is_sensitive(self, name: str) -> bool:
+        """A variable marked sensitive, or one whose name says it holds a secret."""
+        return name in self.sensitive_names or looks_secret(name)
+
+    def add_sensitive_values(self, variables: Mapping[str, Any] | None) -> None:
+        """Mask the values of sensitive variables wherever they appear (a log line, a prompt)."""
+        for name, value in (variables or {}).items():
+            if self.is_sensitive(str(name)):
+                self.add_secret(value)
+
     def redact(self, value: Any) -> Any:
         return self._walk(value, 0)
 
@@ -34,7 +53,7 @@ class Redactor:
             out = {}
             for k, v in value.items():
                 key = str(k)
-                if key in self.sensitive_names or _SECRET_KEY.search(key):
+                if key in self.sensitive_names or looks_secret(key):
                     out[k] = MASK if v is not None else None
                 else:
                     out[k] = self._walk(v, depth + 1)

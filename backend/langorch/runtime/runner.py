@@ -93,6 +93,7 @@ class Runner:
         """Run from the start node until it ends or waits for a person."""
         ctx = self._context(ir, run_id, is_cancelled)
         inputs = apply_defaults(ir, inputs)
+        ctx.redactor.add_sensitive_values(inputs)
         await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
                                        "ir_hash": ir.ir_hash, "inputs": dict(inputs),
                                        "execution_mode": ir.global_config.execution_mode})
@@ -116,6 +117,7 @@ class Runner:
         snapshot = await graph.aget_state(config)
         if not snapshot.values and not snapshot.next:
             raise ResumeError(f"run {run_id!r} has no checkpoint to resume from")
+        ctx.redactor.add_sensitive_values((snapshot.values or {}).get("vars"))
         pending = [i for i in snapshot.interrupts]
         payload: Any
         if decision is not None:
@@ -136,7 +138,10 @@ class Runner:
                 return await self.inspect(ir, run_id)
             payload = None
         await ctx.emit("run_resumed", {"interrupt_id": interrupt_id})
-        return await self._drive(ir, ctx, payload, known_interrupts)
+        # Gates that were already waiting were announced when they first paused the run;
+        # the ones still waiting after this resume must not be announced again.
+        known = {*known_interrupts, *(i.id for i in pending)}
+        return await self._drive(ir, ctx, payload, known)
 
     async def inspect(self, ir: ProcedureIR, run_id: str) -> RunOutcome:
         ctx = self._context(ir, run_id, None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from langorch.ckp.ir import Binding, ErrorHandlerIR, NodeIR, RetryPolicy, StepIR
@@ -61,8 +61,12 @@ def _policy(step: StepIR, node: NodeIR, ctx: RunContext) -> RetryPolicy:
 
 
 async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext, *,
-                   visit: int) -> Any:
-    """Execute ``step`` and return its result (raises StepError or FallbackRequested)."""
+                   visit: int, round_: str = "") -> Any:
+    """Execute ``step`` and return its result (raises StepError or FallbackRequested).
+
+    ``round_`` tells apart repeated runs of the same step within one node visit (the
+    recovery steps of each handler retry), so each gets its own implicit idempotency key.
+    """
     where = f"node {node.node_id!r} step {step.step_id!r}"
     await ctx.load_secrets(step.params)
     scope = ctx.scope(variables, node)
@@ -72,10 +76,10 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
 
     overrides = gc.test_data_overrides
-    for key in (f"{node.node_id}.{step.step_id}", step.step_id):
-        if key in overrides:
+    for override in (f"{node.node_id}.{step.step_id}", step.step_id):
+        if override in overrides:
             await ctx.emit("step_test_override_applied", {"action": step.action}, **emit_kw)
-            return overrides[key]
+            return overrides[override]
     if gc.execution_mode == "dry_run" and is_external(binding, params) and has_side_effect(binding, params):
         stub = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
         await ctx.emit("step_skipped_dry_run", stub, **emit_kw)
@@ -85,39 +89,51 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
         await ctx.emit("step_mock_applied", stub, **emit_kw)
         return stub
 
-    key = await _idempotency_key(step, node, scope, ctx, visit, binding, params)
+    target = step.output_variable or (params.get("variable") if step.action == "set_variable" else None)
+    secret_result = isinstance(target, str) and ctx.redactor.is_sensitive(target)
+    if secret_result and step.action == "set_variable":
+        ctx.redactor.add_secret(params.get("value"))  # before step_started shows it
+    key = await _idempotency_key(step, node, scope, ctx, visit, binding, params, round_)
     store = ctx.services.step_store
     if key and store is not None:
         found, cached = await store.get(key)
         if found:
+            if secret_result:
+                ctx.redactor.add_secret(cached)
             await ctx.emit("step_completed", {"action": step.action, "cached": True, "idempotency_key": key,
                                               "result": preview(cached)}, **emit_kw)
             return cached
 
     if step.wait_ms:
         await ctx.services.sleep(step.wait_ms / 1000)
-    result = await _with_retries(step, node, params, variables, ctx, visit)
-    if key and store is not None:
-        await store.put(key, result)
+
+    async def record(value: Any) -> None:
+        if key and store is not None:
+            await store.put(key, value)
+
+    result = await _with_retries(step, node, params, variables, ctx, visit, secret_result, record)
     if step.wait_after_ms:
         await ctx.services.sleep(step.wait_after_ms / 1000)
     return result
 
 
 async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any], ctx: RunContext, visit: int,
-                           binding: Binding, params: Mapping[str, Any]) -> str | None:
+                           binding: Binding, params: Mapping[str, Any], round_: str) -> str | None:
     template = step.idempotency_key or node.idempotency_key
     if template:
         rendered = render(template, scope, where=f"node {node.node_id!r} idempotency_key")
         suffix = "" if step.idempotency_key else f"/{step.step_id}"
         return f"proc:{ctx.ir.procedure_id}:{rendered}{suffix}"
     if has_side_effect(binding, params) and binding.kind != "llm":
-        return f"run:{ctx.run_id}:{node.node_id}:{visit}:{step.step_id}"
+        return f"run:{ctx.run_id}:{node.node_id}:{visit}:{step.step_id}{round_}"
     return None
 
 
 async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], variables: Mapping[str, Any],
-                        ctx: RunContext, visit: int) -> Any:
+                        ctx: RunContext, visit: int, secret_result: bool,
+                        record: Callable[[Any], Awaitable[None]]) -> Any:
+    """Dispatch with retries and error handlers; a success is ``record``-ed before it is announced,
+    so a crash after the side effect's step_completed event never repeats it."""
     policy = _policy(step, node, ctx)
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
     attempt = 0
@@ -141,7 +157,7 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], vari
                 limit = handler.retry.max_retries if handler.retry else 0
                 if handler_attempts < limit:
                     handler_attempts += 1
-                    await _recover(handler, node, variables, ctx, visit)
+                    await _recover(handler, node, variables, ctx, visit, f"#{step.step_id}.{handler_attempts}")
                     wait = delay_ms(handler.retry or policy, handler_attempts)
                     await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait),
                                                   "error": exc.to_dict(), "handler": handler.error_type},
@@ -158,6 +174,9 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], vari
                                            "duration_ms": round(duration, 1)}, **emit_kw)
             raise
         duration = (time.monotonic() - started) * 1000
+        await record(result)
+        if secret_result:
+            ctx.redactor.add_secret(result)
         await ctx.emit("step_completed", {"action": step.action, "duration_ms": round(duration, 1),
                                           "result": preview(result)}, **emit_kw)
         return result
@@ -168,7 +187,7 @@ async def _apply_handler(handler: ErrorHandlerIR, exc: StepError, step: StepIR, 
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
     await ctx.emit("step_failed", {"error": exc.to_dict(), "handled_by": handler.action,
                                    "duration_ms": round(duration, 1)}, **emit_kw)
-    await _recover(handler, node, variables, ctx, visit)
+    await _recover(handler, node, variables, ctx, visit, f"#{step.step_id}")
     if handler.action == "ignore" or handler.recovery_strategy == "continue":
         return None
     if handler.action == "fallback_node" and handler.fallback_node:
@@ -181,10 +200,10 @@ async def _apply_handler(handler: ErrorHandlerIR, exc: StepError, step: StepIR, 
 
 
 async def _recover(handler: ErrorHandlerIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext,
-                   visit: int) -> None:
+                   visit: int, round_: str) -> None:
     for recovery in handler.recovery_steps:
         try:
-            await run_step(recovery, node, variables, ctx, visit=visit)
+            await run_step(recovery, node, variables, ctx, visit=visit, round_=round_)
         except StepError as exc:
             await ctx.emit("recovery_step_failed", {"error": exc.to_dict()}, node_id=node.node_id,
                            step_id=recovery.step_id)

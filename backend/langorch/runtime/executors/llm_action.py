@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 
-from langorch.ckp.ir import LlmPayload, NodeIR, RetryPolicy
+from langorch.ckp.ir import GlobalConfigIR, LlmPayload, NodeIR, RetryPolicy
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import BudgetExceeded, LlmError, StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
@@ -40,15 +40,37 @@ def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
 
 
 async def check_budget(ctx: RunContext, node: NodeIR, model: str, messages: list[dict[str, Any]],
-                       max_tokens: int | None) -> None:
-    """Stop before a call that could take the run past max_cost_usd or max_tokens_per_run."""
-    gc = ctx.ir.global_config
-    if gc.max_cost_usd is None and gc.max_tokens_per_run is None:
-        return
-    used = ctx.usage_total()
+                       max_tokens: int | None) -> dict[str, float]:
+    """Stop before a call that could take the run past max_cost_usd or max_tokens_per_run.
+
+    A subflow's call counts against its own procedure's budget and against every
+    caller's, up to the run's. The spent figures include the estimates of calls still
+    under way (parallel branches); a call that passes reserves its own estimate, returned
+    here for the caller to :meth:`~RunContext.release` once the call has answered.
+    """
     prompt = _estimate_tokens(messages)
     completion = max_tokens or 512
     estimate_cost = ctx.services.pricing.cost(model, prompt, completion)
+    scope: RunContext | None = ctx
+    limited = False
+    while scope is not None:
+        gc = scope.ir.global_config
+        if gc.max_cost_usd is not None or gc.max_tokens_per_run is not None:
+            limited = True
+            await _within(gc, scope.own_usage(), ctx, node, model, prompt + completion, estimate_cost)
+        scope = scope.parent
+    if not limited:
+        return {}
+    # No await between the checks passing and this reservation: concurrent calls see it.
+    reservation = {"prompt_tokens": float(prompt), "completion_tokens": float(completion),
+                   "cost_usd": estimate_cost}
+    ctx.reserve(reservation)
+    return reservation
+
+
+async def _within(gc: GlobalConfigIR, used: Mapping[str, float], ctx: RunContext, node: NodeIR, model: str,
+                  estimate_tokens: int, estimate_cost: float) -> None:
+    """Raise BudgetExceeded (after the budget_exceeded event) when the call may not fit."""
     spent_cost = used.get("cost_usd", 0.0)
     spent_tokens = used.get("prompt_tokens", 0) + used.get("completion_tokens", 0)
     if gc.max_cost_usd is not None and spent_cost + estimate_cost > gc.max_cost_usd:
@@ -57,13 +79,12 @@ async def check_budget(ctx: RunContext, node: NodeIR, model: str, messages: list
         await ctx.emit("budget_exceeded", detail, node_id=node.node_id)
         raise BudgetExceeded(f"LLM budget exceeded: ${spent_cost:.4f} spent, the next call may cost "
                              f"${estimate_cost:.4f}, the limit is ${gc.max_cost_usd:.4f}", details=detail)
-    if gc.max_tokens_per_run is not None and spent_tokens + prompt + completion > gc.max_tokens_per_run:
+    if gc.max_tokens_per_run is not None and spent_tokens + estimate_tokens > gc.max_tokens_per_run:
         detail = {"limit": "max_tokens_per_run", "max_tokens_per_run": gc.max_tokens_per_run,
-                  "spent_tokens": spent_tokens, "next_call_estimate_tokens": prompt + completion,
-                  "model": model}
+                  "spent_tokens": spent_tokens, "next_call_estimate_tokens": estimate_tokens, "model": model}
         await ctx.emit("budget_exceeded", detail, node_id=node.node_id)
         raise BudgetExceeded(f"LLM token budget exceeded: {spent_tokens} used, the next call may use "
-                             f"{prompt + completion}, the limit is {gc.max_tokens_per_run}", details=detail)
+                             f"{estimate_tokens}, the limit is {gc.max_tokens_per_run}", details=detail)
 
 
 async def call_llm(ctx: RunContext, node: NodeIR, request: LlmRequest) -> LlmResponse:
@@ -71,10 +92,13 @@ async def call_llm(ctx: RunContext, node: NodeIR, request: LlmRequest) -> LlmRes
     if ctx.services.llm is None:
         raise LlmError("no LLM endpoint configured (set OPENAI_BASE_URL / OPENAI_API_KEY)",
                        error_type="NoLlmConfigured", retryable=False)
-    await check_budget(ctx, node, request.model, request.messages, request.max_tokens)
+    reservation = await check_budget(ctx, node, request.model, request.messages, request.max_tokens)
     started = time.monotonic()
-    async with ctx.limiter.slot():
-        response = await ctx.services.llm.complete(request)
+    try:
+        async with ctx.limiter.slot():
+            response = await ctx.services.llm.complete(request)
+    finally:
+        ctx.release(reservation)
     duration = response.duration_ms or (time.monotonic() - started) * 1000
     cost = ctx.services.pricing.cost(response.model or request.model, response.prompt_tokens,
                                      response.completion_tokens)
@@ -86,7 +110,27 @@ async def call_llm(ctx: RunContext, node: NodeIR, request: LlmRequest) -> LlmRes
                                  "completion_tokens": response.completion_tokens,
                                  "cost_usd": round(cost, 8), "duration_ms": round(duration, 1)},
                    node_id=node.node_id)
+    await _warn_when_crossed(ctx, node, response.prompt_tokens + response.completion_tokens, cost)
     return response
+
+
+async def _warn_when_crossed(ctx: RunContext, node: NodeIR, tokens: int, cost: float) -> None:
+    """``budget_warning`` once, from the call that takes usage past warn_at_percent of a limit."""
+    scope: RunContext | None = ctx
+    while scope is not None:
+        gc = scope.ir.global_config
+        used = scope.own_usage()
+        now = {"max_cost_usd": used.get("cost_usd", 0.0),
+               "max_tokens_per_run": used.get("prompt_tokens", 0) + used.get("completion_tokens", 0)}
+        before = {"max_cost_usd": now["max_cost_usd"] - cost, "max_tokens_per_run": now["max_tokens_per_run"] - tokens}
+        for limit, value in (("max_cost_usd", gc.max_cost_usd), ("max_tokens_per_run", gc.max_tokens_per_run)):
+            if not value:
+                continue
+            threshold = value * gc.budget_warn_percent / 100
+            if before[limit] < threshold <= now[limit]:
+                await ctx.emit("budget_warning", {"limit": limit, limit: value, "used": round(now[limit], 6),
+                                                  "warn_at_percent": gc.budget_warn_percent}, node_id=node.node_id)
+        scope = scope.parent
 
 
 async def complete_prompt(prompt: str, node: NodeIR, ctx: RunContext, *, model: Any = None) -> dict[str, Any]:

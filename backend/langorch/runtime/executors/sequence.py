@@ -21,12 +21,13 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
 
             raise RunCancelled()
         result = await run_step(step, node, variables, ctx, visit=inv.visit)
-        if step.output_variable:
-            variables[step.output_variable] = result
-            updates[step.output_variable] = result
-        elif step.action == "set_variable" and isinstance(step.params.get("variable"), str):
-            variables[step.params["variable"]] = result
-            updates[step.params["variable"]] = result
+        name = step.output_variable
+        if name is None and step.action == "set_variable" and isinstance(step.params.get("variable"), str):
+            name = step.params["variable"]
+        if name:
+            variables[name] = result
+            updates[name] = result
+            ctx.redactor.add_sensitive_values({name: result})  # later steps may log it
     for check in payload.validations:
         condition = check.get("condition")
         if not condition:

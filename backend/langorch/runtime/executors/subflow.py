@@ -44,6 +44,8 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     inputs: dict[str, Any] = dict(inv.variables) if payload.inherit_context else {}
     inputs.update(render(dict(payload.input_mapping), scope, where=f"node {node.node_id!r} input_mapping"))
     inputs = apply_defaults(child_ir, inputs)
+    ctx.redactor.sensitive_names.update(child_ir.sensitive_names)
+    ctx.redactor.add_sensitive_values(inputs)
     child_ctx = RunContext(
         run_id=ctx.run_id, ir=child_ir, services=ctx.services, redactor=ctx.redactor, limiter=ctx.limiter,
         is_cancelled=ctx.is_cancelled, secret_values={}, parent=ctx,
@@ -53,7 +55,11 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
                                        "ir_hash": child_ir.ir_hash}, node_id=node.node_id)
     graph = compile_graph(child_ir, None)
     config: RunnableConfig = {"configurable": {CTX_KEY: child_ctx}, "recursion_limit": 10_000}
-    final = await graph.ainvoke({"vars": inputs, "usage": {}}, config)
+    ctx.children.append(child_ctx)
+    try:
+        final = await graph.ainvoke({"vars": inputs, "usage": {}}, config)
+    finally:
+        ctx.children.remove(child_ctx)
     usage = final.get("usage") or {}
     if usage:
         ctx.add_usage(node.node_id, usage)
