@@ -220,6 +220,24 @@ def test_json_last_line_is_the_run_summary(tmp_path: Path, capsys: pytest.Captur
     assert events and all({"type", "run_id", "payload"} <= set(e) for e in events)
 
 
+def test_json_summary_masks_sensitive_variables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = {"procedure_id": "masked", "version": "1.0.0",
+           "variables_schema": {"tax_id": {"type": "string", "sensitive": True}},
+           "workflow_graph": {"start_node": "copy", "nodes": {
+               "copy": {"type": "processing", "next_node": "done", "operations": [
+                   {"action": "set_variable", "variable": "note", "value": "id {{tax_id}}"}]},
+               "done": {"type": "terminate", "status": "success", "outputs": {"echo": "{{tax_id}}"}}}}}
+
+    code = main(["run", _write(tmp_path, doc), "--state-db", str(tmp_path / "s.db"), "--json",
+                 "--input", "tax_id=94-1234567"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "94-1234567" not in out
+    summary = _summary(out)
+    assert summary["vars"]["tax_id"] == "***" and summary["outputs"]["echo"] == "***"
+
+
 def test_failed_run_exits_1_with_the_error_in_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = {"procedure_id": "cli_fail", "workflow_graph": {"start_node": "check", "nodes": {
         "check": {"type": "verification", "next_node": "done",

@@ -28,6 +28,7 @@ from langorch.runtime.context import Services
 from langorch.runtime.errors import InputError, ProcedureNotFound
 from langorch.runtime.inputs import coerce, validate_inputs
 from langorch.runtime.ports import RunEvent
+from langorch.runtime.redaction import Redactor
 from langorch.runtime.runner import ResumeError, Runner, RunOutcome
 
 EXIT = {"completed": 0, "failed": 1, "canceled": 1, "waiting_approval": 3}
@@ -194,10 +195,15 @@ async def _until_done(runner: Runner, ir: ProcedureIR, outcome: RunOutcome, args
     return outcome
 
 
-def _finish(outcome: RunOutcome, args: argparse.Namespace) -> int:
+def _finish(outcome: RunOutcome, args: argparse.Namespace, ir: ProcedureIR) -> int:
     if args.json:
-        print(json.dumps({"run_id": outcome.run_id, "status": outcome.status, "outputs": outcome.outputs,
-                          "vars": outcome.vars, "error": outcome.error,
+        redactor = Redactor(ir.sensitive_names)
+        for var in ir.variables:
+            if var.sensitive and outcome.vars.get(var.name) is not None:
+                redactor.add_secret(outcome.vars[var.name])
+        print(json.dumps({"run_id": outcome.run_id, "status": outcome.status,
+                          "outputs": redactor.redact(outcome.outputs),
+                          "vars": redactor.redact(outcome.vars), "error": outcome.error,
                           "pending_approvals": outcome.summary()["pending_approvals"], "usage": outcome.usage},
                          default=str), flush=True)
     elif outcome.status == "waiting_approval":
@@ -255,7 +261,7 @@ async def _run(args: argparse.Namespace) -> int:
         runner = Runner(await _services(args, events, conn, stack), saver)
         outcome = await runner.start(ir, run_id, inputs)
         outcome = await _until_done(runner, ir, outcome, args, registry, [])
-    return _finish(outcome, args)
+    return _finish(outcome, args, ir)
 
 
 async def _resume(args: argparse.Namespace) -> int:
@@ -273,10 +279,14 @@ async def _resume(args: argparse.Namespace) -> int:
             print(f"run {args.run_id!r} is not in {args.state_db}", file=sys.stderr)
             return 2
         result = compile_text(record.ckp_json)
-        if result.ir is None or result.ir.ir_hash != record.ir_hash:
-            print(f"run {args.run_id!r}: its procedure no longer compiles to the same IR "
-                  f"({record.ir_hash[:12]}); this LangOrch version cannot resume it", file=sys.stderr)
+        if result.ir is None:
+            print(f"run {args.run_id!r}: the CKP it started with no longer compiles with this LangOrch version",
+                  file=sys.stderr)
             return 2
+        if result.ir.ir_hash != record.ir_hash:
+            # The CKP text is the run's original one; only the compiler changed since.
+            print(f"note: run {args.run_id!r} started on IR {record.ir_hash[:12]}; this LangOrch version compiles "
+                  f"the same CKP to {result.ir.ir_hash[:12]} and resumes with it", file=sys.stderr)
         ir = result.ir
         runner = Runner(await _services(args, events, conn, stack), saver)
         args.approve = args.reject = False
@@ -289,7 +299,7 @@ async def _resume(args: argparse.Namespace) -> int:
             return 2
         args.decision = None
         outcome = await _until_done(runner, ir, outcome, args, registry, record.announced)
-    return _finish(outcome, args)
+    return _finish(outcome, args, ir)
 
 
 def _common(p: argparse.ArgumentParser) -> None:

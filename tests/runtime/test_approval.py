@@ -183,3 +183,26 @@ async def test_a_decision_without_interrupt_id_is_refused_when_several_gates_wai
 
     with pytest.raises(ResumeError, match="3 pending approvals"):
         await h.resume(ir, decision="approve")
+
+
+@pytest.mark.asyncio
+async def test_select_option_does_not_accept_approve_instead_of_an_option() -> None:
+    h = Harness()
+    ir = _gate(decision_type="select_option", options=["Express", "Standard"], decision_variable="shipping")
+    await h.run(ir)
+
+    out = await h.resume(ir, decision="approve")
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "InvalidDecision"
+
+
+@pytest.mark.asyncio
+async def test_select_option_reject_routes_to_on_reject() -> None:
+    h = Harness()
+    ir = _gate(decision_type="select_option", options=["Express", "Standard"])
+    await h.run(ir)
+
+    out = await h.resume(ir, decision="reject")
+
+    assert out.outputs == {"route": "rejected"}

@@ -198,3 +198,31 @@ async def test_sequence_step_on_the_llm_channel_completes_a_prompt(fake_llm: Fak
     assert out.status == "completed", out.error
     assert out.vars["answer"]["text"] == "echo: classify T-3"
     assert out.usage["llm_calls"] == 1
+
+
+@pytest.mark.asyncio
+async def test_mock_external_calls_answers_llm_nodes_without_calling_the_endpoint(
+        fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(output_variable="summary")
+    doc["global_config"] = {"mock_external_calls": True}
+
+    out = await h.run(doc)
+
+    assert out.status == "completed"
+    assert out.vars["summary"] == "[mocked LLM response]"
+    assert fake_llm.requests == []
+    assert h.events.of("step_mock_applied")
+
+
+@pytest.mark.asyncio
+async def test_test_data_overrides_give_an_llm_node_its_answer(fake_llm: FakeLlmServer,
+                                                              llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(json_mode=True, outputs={"category": "json_extract: category"})
+    doc["global_config"] = {"test_data_overrides": {"ask": {"category": "billing"}}}
+
+    out = await h.run(doc)
+
+    assert out.vars["category"] == "billing"
+    assert fake_llm.requests == []

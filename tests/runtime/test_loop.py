@@ -191,3 +191,24 @@ async def test_approval_inside_a_loop_body_pauses_each_iteration() -> None:
     assert out.status == "completed", out.error
     assert prompts == ["Pay i1?", "Pay i2?", "Pay i3?"]
     assert [r["line"] for r in out.vars["decisions"]] == ["i1=approved", "i2=rejected", "i3=approved"]
+
+
+@pytest.mark.asyncio
+async def test_leaving_the_body_early_keeps_the_iterations_collected_so_far() -> None:
+    h = Harness()
+    doc = ckp({
+        "each": {"type": "loop", "iterator": "orders", "iterator_variable": "order", "index_variable": "i",
+                 "body_node": "check", "collect_variable": "results", "next_node": "done"},
+        "check": {"type": "logic", "rules": [{"condition": "order.qty >= 2", "next_node": "done"}],
+                  "default_next_node": "tag"},
+        "tag": {"type": "processing", "operations": [
+            {"action": "set_variable", "variable": "seen", "value": "{{order.id}}"}]},
+        "done": end(outputs={"n": "{{results.length}}"}),
+    }, variables={"orders": {"type": "array"}})
+
+    out = await h.run(doc, {"orders": ORDERS})
+
+    assert out.status == "completed", out.error
+    assert out.outputs == {"n": 1}
+    assert [r["seen"] for r in out.vars["results"]] == ["a"]
+    assert {"iterations": 1, "break": True} in h.events.payloads("loop_completed")

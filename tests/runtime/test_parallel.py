@@ -147,3 +147,19 @@ async def test_parallel_inside_a_loop_joins_every_iteration() -> None:
 
     assert out.status == "completed", out.error
     assert [r["pair"] for r in out.vars["rows"]] == ["L1R1", "L2R2", "L3R3"]
+
+
+@pytest.mark.asyncio
+async def test_branch_failure_retry_runs_a_failed_branch_once_more(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    fake_agent.fail_next(400, action="bulk_insert")
+    h = Harness(agents=agents)
+    doc = _fork({"good": setvar("good", 1), "bad": seq({"action": "bulk_insert"}, agent="API")},
+                branch_failure="retry")
+
+    out = await h.run(doc)
+
+    assert out.status == "completed", out.error
+    assert len(fake_agent.calls_for("bulk_insert")) == 2
+    assert [p["branch_id"] for p in h.events.payloads("branch_retry")] == ["bad"]
+    assert out.vars["fork_branches"] == {"completed": ["bad", "good"], "failed": []}

@@ -18,7 +18,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END
 from langgraph.types import Command
 
-from langorch.ckp.ir import LoopPayload, NodeIR, ProcedureIR
+from langorch.ckp.ir import LoopPayload, NodeIR, ParallelPayload, ProcedureIR
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import FOLLOW_NEXT, Executor, Invocation, NodeResult
@@ -172,6 +172,12 @@ async def route(ir: ProcedureIR, node: NodeIR, goto: str | list[str] | None, sta
         if target == owner.next_node:  # leaving the body early ends the loop
             targets, extra = await route(ir, owner, FOLLOW_NEXT, state, ctx)
             _merge(extra, {"loops": {owner.node_id: {"active": False}}})
+            collect = owner.payload.collect_variable
+            if collect:  # iterations finished before the break
+                done = (state.get("loops") or {}).get(owner.node_id, {}).get("collected", [])
+                _merge(extra, {"vars": {collect: list(done)}})
+            await ctx.emit("loop_completed", {"iterations": len(done) if collect else None, "break": True},
+                           node_id=owner.node_id)
             return targets, extra
     if region is not None and region.kind == "branch":
         fork = ir.nodes[region.owner]
@@ -213,6 +219,13 @@ async def fail_route(ir: ProcedureIR, node: NodeIR, error: dict[str, Any], state
         return await fail_route(ir, owner, error, state, ctx)
     if region is not None and region.kind == "branch":
         fork = ir.nodes[region.owner]
+        assert isinstance(fork.payload, ParallelPayload)
+        record = (state.get("joins") or {}).get(fork.node_id, {})
+        if fork.payload.branch_failure == "retry" and not record.get("retried", {}).get(region.branch_id):
+            branch = next(b for b in fork.payload.branches if b.branch_id == region.branch_id)
+            await ctx.emit("branch_retry", {"branch_id": branch.branch_id, "error": error}, node_id=fork.node_id)
+            joins = {fork.node_id: {"epoch": record.get("epoch", 0), "retried": {branch.branch_id: True}}}
+            return branch.start_node, {"joins": joins}
         targets, extra = await _branch_done(fork, region.branch_id, "failed", state, ctx)
         extra["vars"] = {f"{fork.node_id}_errors": {region.branch_id: error}}
         return targets, extra

@@ -27,12 +27,14 @@ def merge_joins(left: dict[str, Any] | None, right: dict[str, Any] | None) -> di
         current = out.get(fork)
         if current is None or update.get("epoch", current.get("epoch")) != current.get("epoch"):
             out[fork] = {"epoch": update.get("epoch", 0), "done": dict(update.get("done", {})),
-                         "resolved": bool(update.get("resolved", False))}
+                         "resolved": bool(update.get("resolved", False)),
+                         "retried": dict(update.get("retried", {}))}
             continue
         out[fork] = {
             "epoch": current.get("epoch", 0),
             "done": {**current.get("done", {}), **update.get("done", {})},
             "resolved": bool(current.get("resolved")) or bool(update.get("resolved")),
+            "retried": {**current.get("retried", {}), **update.get("retried", {})},
         }
     return out
 

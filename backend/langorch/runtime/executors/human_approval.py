@@ -74,14 +74,14 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
             target, outcome = payload.on_timeout, "timed_out"
     elif decision in REJECT:
         target, outcome = payload.on_reject, "rejected"
-    elif decision in APPROVE or payload.decision_type == "provide_input":
-        target, outcome = payload.on_approve, "approved"
     elif payload.decision_type == "select_option":
         options = {o.lower(): o for o in payload.options}
         if decision not in options:
             raise StepError(f"decision {decided['raw_decision']!r} is not one of the options "
                             f"{list(payload.options)}", error_type="InvalidDecision", retryable=False)
         decided["option"] = options[decision]
+        target, outcome = payload.on_approve, "approved"
+    elif decision in APPROVE or payload.decision_type == "provide_input":
         target, outcome = payload.on_approve, "approved"
     else:
         raise StepError(f"decision {decided['raw_decision']!r} is neither approve nor reject",

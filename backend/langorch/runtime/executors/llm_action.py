@@ -251,40 +251,49 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     gc = ctx.ir.global_config
     policy = payload.retry or node.retry or RetryPolicy(max_retries=gc.max_retries, delay_ms=gc.retry_delay_ms)
     primary = payload.model or gc.default_model or ctx.services.default_model
-    attempt = 0
-    while True:
-        model = payload.fallback_model if attempt > 0 and payload.fallback_model else primary
-        request = LlmRequest(model=model, messages=messages, temperature=payload.temperature,
-                             max_tokens=payload.max_tokens, json_mode=payload.json_mode,
-                             json_schema=payload.output_schema)
-        try:
-            response = await call_llm(ctx, node, request)
-            break
-        except LlmError as exc:
-            attempt += 1
-            if not exc.retryable or attempt > policy.max_retries:
-                raise
-            wait = delay_ms(policy, attempt)
-            await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait), "error": exc.to_dict(),
-                                          "next_model": payload.fallback_model or primary}, node_id=node.node_id)
-            await ctx.services.sleep(wait / 1000)
-    text = response.text
     parsed: Any = None
-    if wants_json:
-        parsed, problem = _check_json(text, payload.output_schema)
-        if problem is not None:
-            await ctx.emit("llm_repair", {"problem": problem}, node_id=node.node_id)
-            repair = [*messages, {"role": "assistant", "content": text},
-                      {"role": "user", "content": f"Your answer was not valid: {problem}. Reply with only the "
-                                                  "corrected JSON, nothing else."}]
-            response = await call_llm(ctx, node, LlmRequest(
-                model=request.model, messages=repair, temperature=payload.temperature,
-                max_tokens=payload.max_tokens, json_mode=payload.json_mode, json_schema=payload.output_schema))
-            text = response.text
+    override = await _substitute(node, ctx, wants_json)
+    if override is not None:
+        text = override
+        if wants_json:
             parsed, problem = _check_json(text, payload.output_schema)
             if problem is not None:
-                raise StepError(f"LLM answer is not valid JSON for the schema after one repair: {problem}",
-                                error_type="LlmOutputInvalid", retryable=False, details={"answer": text[:2000]})
+                raise StepError(f"test data for llm node {node.node_id!r} does not fit its schema: {problem}",
+                                error_type="LlmOutputInvalid", retryable=False)
+    else:
+        attempt = 0
+        while True:
+            model = payload.fallback_model if attempt > 0 and payload.fallback_model else primary
+            request = LlmRequest(model=model, messages=messages, temperature=payload.temperature,
+                                 max_tokens=payload.max_tokens, json_mode=payload.json_mode,
+                                 json_schema=payload.output_schema)
+            try:
+                response = await call_llm(ctx, node, request)
+                break
+            except LlmError as exc:
+                attempt += 1
+                if not exc.retryable or attempt > policy.max_retries:
+                    raise
+                wait = delay_ms(policy, attempt)
+                await ctx.emit("step_retry", {"attempt": attempt, "delay_ms": round(wait), "error": exc.to_dict(),
+                                              "next_model": payload.fallback_model or primary}, node_id=node.node_id)
+                await ctx.services.sleep(wait / 1000)
+        text = response.text
+        if wants_json:
+            parsed, problem = _check_json(text, payload.output_schema)
+            if problem is not None:
+                await ctx.emit("llm_repair", {"problem": problem}, node_id=node.node_id)
+                repair = [*messages, {"role": "assistant", "content": text},
+                          {"role": "user", "content": f"Your answer was not valid: {problem}. Reply with only the "
+                                                      "corrected JSON, nothing else."}]
+                response = await call_llm(ctx, node, LlmRequest(
+                    model=request.model, messages=repair, temperature=payload.temperature,
+                    max_tokens=payload.max_tokens, json_mode=payload.json_mode, json_schema=payload.output_schema))
+                text = response.text
+                parsed, problem = _check_json(text, payload.output_schema)
+                if problem is not None:
+                    raise StepError(f"LLM answer is not valid JSON for the schema after one repair: {problem}",
+                                    error_type="LlmOutputInvalid", retryable=False, details={"answer": text[:2000]})
     if not wants_json and payload.outputs:
         try:
             parsed = _parse_json(text)
@@ -296,6 +305,20 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     if not payload.outputs and not payload.output_variable:
         updates["llm_response"] = parsed if wants_json else text
     return NodeResult(updates=updates)
+
+
+async def _substitute(node: NodeIR, ctx: RunContext, wants_json: bool) -> str | None:
+    """The answer from test_data_overrides (by node id) or a stub under mock_external_calls; None to call."""
+    gc = ctx.ir.global_config
+    if node.node_id in gc.test_data_overrides:
+        value = gc.test_data_overrides[node.node_id]
+        await ctx.emit("step_test_override_applied", {"action": "llm_action"}, node_id=node.node_id)
+        return value if isinstance(value, str) else json.dumps(value)
+    if gc.mock_external_calls:
+        await ctx.emit("step_mock_applied", {"action": "llm_action", "binding": "llm", "mocked": True},
+                       node_id=node.node_id)
+        return json.dumps({"mocked": True}) if wants_json else "[mocked LLM response]"
+    return None
 
 
 def _check_json(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:
