@@ -166,7 +166,24 @@ def test_other_failures_are_template_errors(template: str, fragment: str) -> Non
 def test_templates_are_compiled_once() -> None:
     templating._compile_template.cache_clear()
     for _ in range(3):
-        render("Hi {{ title }}", SCOPE)
+        render("Hi {{ title | upper }}", SCOPE)
     info = templating._compile_template.cache_info()
     assert info.misses == 1
     assert info.hits == 2
+
+
+@pytest.mark.parametrize("text", [
+    "Hi {{ title }}!", "{{a}}-{{ b.c }}", "flag={{flag}} none={{nothing}} obj={{obj}} list={{items}}",
+    "plain {{ deep.x.y }} end",
+])
+def test_plain_reference_fast_path_renders_exactly_like_jinja(text: str) -> None:
+    scope = {"title": "Ops", "a": 1, "b": {"c": 2.5}, "flag": True, "nothing": None, "obj": {"k": "v"},
+             "items": [1, "x"], "deep": {"x": {"y": "z"}}}
+
+    assert render(text, scope) == templating._compile_template(text).render(scope)
+
+
+def test_fast_path_falls_back_to_jinja_for_virtual_fields_and_errors() -> None:
+    assert render("n={{ items.length }}", {"items": [1, 2, 3]}) == "n=3"
+    with pytest.raises(TemplateError, match="undefined variable 'missing'"):
+        render("x {{ missing.field }}", {})

@@ -197,7 +197,60 @@ def _explain_undefined(text: str, scope: Mapping[str, Any], where: str, exc: Exc
     return TemplateError(f"cannot render template in {where}: {exc}", details=details)
 
 
+_SIMPLE_PART = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
+_MISS = object()
+
+
+@lru_cache(maxsize=8192)
+def _simple_parts(text: str) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """``text`` as (literal, dotted path) pairs when every template in it is a plain
+    ``{{ a.b.c }}`` reference; None when anything else (filters, indexes, calls, blocks) is used."""
+    if "{%" in text or "{#" in text:
+        return None
+    parts: list[tuple[str, tuple[str, ...]]] = []
+    pos = 0
+    for match in _SIMPLE_PART.finditer(text):
+        parts.append((text[pos:match.start()], tuple(match.group(1).split("."))))
+        pos = match.end()
+    tail = text[pos:]
+    if "{{" in tail or any("{{" in literal or "}}" in literal for literal, _ in parts):
+        return None
+    parts.append((tail, ()))
+    return tuple(parts)
+
+
+def _lookup_plain(scope: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """Dict-only lookup; _MISS when jinja's own rules (virtual fields, errors) are needed."""
+    current: Any = scope
+    for segment in path:
+        if not isinstance(current, Mapping) or segment not in current:
+            return _MISS
+        current = current[segment]
+    return current
+
+
+def _render_fast(text: str, scope: Mapping[str, Any], typed: bool) -> Any:
+    """The hot path for plain references: the same results as jinja, without a jinja context."""
+    parts = _simple_parts(text)
+    if parts is None:
+        return _MISS
+    if typed and _exact_expression(text) is not None:
+        return _lookup_plain(scope, parts[0][1])
+    out: list[str] = []
+    for literal, path in parts:
+        out.append(literal)
+        if path:
+            value = _lookup_plain(scope, path)
+            if value is _MISS:
+                return _MISS
+            out.append(str(_finalize(value)))
+    return "".join(out)
+
+
 def _render_string(text: str, scope: Mapping[str, Any], where: str, typed: bool) -> Any:
+    fast = _render_fast(text, scope, typed)
+    if fast is not _MISS:
+        return fast
     try:
         inner = _exact_expression(text) if typed else None
         if inner is not None:
