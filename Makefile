@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean
+.PHONY: run migrate test lint typecheck pytest bench install clean
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,11 +27,16 @@ test: lint pytest
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
 
+# The database `make run` and `make migrate` use: LANGORCH_DB__URL when set, else a SQLite file under var/.
+DB_URL := $(or $(LANGORCH_DB__URL),sqlite+aiosqlite:///./var/langorch.db)
+
 run: $(STAMP)
-	$(BIN)/langorch validate --no-warnings ckp_examples/*.json
-	@echo
-	@echo "The API server and UI arrive with issues #4/#5. Run a procedure headless with:"
-	@echo "  $(BIN)/langorch run ckp_examples/<file>.json [--input k=v] [--agent CHANNEL=URL] [--approve]"
+	mkdir -p var
+	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch serve --host 127.0.0.1 --port 8000 --load-examples ckp_examples
+
+migrate: $(STAMP)
+	mkdir -p var
+	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch migrate
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

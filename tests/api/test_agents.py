@@ -1,0 +1,150 @@
+"""/api/agents: registry CRUD, filters, pools and the health probe against a real loopback agent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import assert_error, free_port
+from tests.fakes.agent_server import FakeAgentServer
+
+pytestmark = pytest.mark.asyncio
+
+AGENT_FIELDS = {"agent_id", "name", "channel", "base_url", "capabilities", "pool_id", "status", "concurrency_limit",
+                "circuit_state", "consecutive_failures", "circuit_open_until", "last_heartbeat_at", "created_at",
+                "updated_at"}
+
+
+async def _agent(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    body = {"name": "web bot", "channel": "web", "base_url": "http://127.0.0.1:9", **fields}
+    response = await client.post("/api/agents", json=body)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def test_register_then_get(client: httpx.AsyncClient) -> None:
+    created = await _agent(client, capabilities=["navigate", "click"], pool_id="web-pool", concurrency_limit=3)
+
+    assert set(created) == AGENT_FIELDS
+    assert created["channel"] == "WEB"
+    assert created["status"] == "online" and created["circuit_state"] == "closed"
+    assert created["consecutive_failures"] == 0 and created["capabilities"] == ["navigate", "click"]
+    assert (await client.get(f"/api/agents/{created['agent_id']}")).json() == created
+
+
+async def test_a_chosen_agent_id_must_be_unique(client: httpx.AsyncClient) -> None:
+    await _agent(client, agent_id="web-1")
+
+    response = await client.post("/api/agents", json={"agent_id": "web-1", "name": "again", "channel": "WEB",
+                                                      "base_url": "http://127.0.0.1:9"})
+    assert_error(response, 409, "duplicate_agent")
+
+
+@pytest.mark.parametrize("payload", [
+    {"name": "x", "channel": "WEB", "base_url": "ftp://nope"},
+    {"name": "x", "channel": "", "base_url": "http://a"},
+    {"name": "x", "channel": "WEB", "base_url": "http://a", "status": "sleeping"},
+    {"name": "x", "channel": "WEB", "base_url": "http://a", "concurrency_limit": 0},
+    {"channel": "WEB", "base_url": "http://a"},
+])
+async def test_register_rejects_bad_bodies(client: httpx.AsyncClient, payload: dict[str, Any]) -> None:
+    assert_error(await client.post("/api/agents", json=payload), 422, "invalid_request")
+
+
+async def test_list_filters_by_channel_status_and_pool(client: httpx.AsyncClient) -> None:
+    await _agent(client, agent_id="w1", pool_id="p1")
+    await _agent(client, agent_id="w2", status="offline", pool_id="p1")
+    await _agent(client, agent_id="e1", channel="EMAIL")
+
+    everything = await client.get("/api/agents")
+    assert everything.headers["x-total-count"] == "3"
+    assert [a["agent_id"] for a in everything.json()] == ["e1", "w1", "w2"]
+
+    async def ids(**params: str) -> list[str]:
+        return [a["agent_id"] for a in (await client.get("/api/agents", params=params)).json()]
+
+    assert await ids(channel="web") == ["w1", "w2"]
+    assert await ids(status="offline") == ["w2"]
+    assert await ids(pool_id="p1", status="online") == ["w1"]
+    assert await ids(limit="1", offset="2") == ["w2"]
+
+
+async def test_update_changes_the_fields_sent_and_closing_the_circuit_resets_it(client: httpx.AsyncClient) -> None:
+    await _agent(client, agent_id="w1", capabilities=["click"])
+
+    opened = (await client.put("/api/agents/w1", json={"circuit_state": "open", "status": "degraded"})).json()
+    assert opened["circuit_state"] == "open" and opened["status"] == "degraded"
+    assert opened["capabilities"] == ["click"]
+    changed = (await client.put("/api/agents/w1", json={"circuit_state": "closed", "base_url": "http://b:1",
+                                                        "capabilities": "a,b"})).json()
+    assert changed["circuit_state"] == "closed" and changed["consecutive_failures"] == 0
+    assert changed["base_url"] == "http://b:1" and changed["capabilities"] == ["a", "b"]
+    assert_error(await client.put("/api/agents/w1", json={"status": "nope"}), 422)
+    assert_error(await client.put("/api/agents/nope", json={"status": "online"}), 404, "not_found")
+
+
+async def test_delete_answers_204_then_404(client: httpx.AsyncClient) -> None:
+    await _agent(client, agent_id="w1")
+
+    response = await client.delete("/api/agents/w1")
+
+    assert response.status_code == 204 and response.content == b""
+    assert_error(await client.get("/api/agents/w1"), 404, "not_found")
+    assert_error(await client.delete("/api/agents/w1"), 404, "not_found")
+
+
+async def test_pools_group_members_with_their_channel(client: httpx.AsyncClient) -> None:
+    await _agent(client, agent_id="w1", pool_id="web", concurrency_limit=2)
+    await _agent(client, agent_id="w2", pool_id="web", status="offline", concurrency_limit=3)
+    await _agent(client, agent_id="m1", pool_id="mixed")
+    await _agent(client, agent_id="m2", pool_id="mixed", channel="EMAIL")
+    await _agent(client, agent_id="solo")
+
+    pools = {p["pool_id"]: p for p in (await client.get("/api/agents/pools")).json()}
+
+    assert set(pools) == {"web", "mixed"}
+    web = pools["web"]
+    assert (web["channel"], web["size"], web["online"], web["concurrency_limit"]) == ("WEB", 2, 1, 5)
+    assert [m["agent_id"] for m in web["members"]] == ["w1", "w2"]
+    assert pools["mixed"]["channel"] is None and pools["mixed"]["channels"] == ["EMAIL", "WEB"]
+
+
+async def test_health_probe_marks_a_live_agent_online(client: httpx.AsyncClient,
+                                                      fake_agent: FakeAgentServer) -> None:
+    await _agent(client, agent_id="w1", base_url=fake_agent.url, status="offline")
+
+    response = await client.post("/api/agents/w1/health")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is True and body["status_code"] == 200 and body["error"] is None
+    assert body["body"]["status"] == "ok"
+    assert body["agent"]["status"] == "online" and body["agent"]["last_heartbeat_at"] is not None
+    assert (await client.get("/api/agents/w1")).json()["status"] == "online"
+
+
+async def test_health_probe_marks_a_failing_or_absent_agent_offline(client: httpx.AsyncClient,
+                                                                    fake_agent: FakeAgentServer) -> None:
+    fake_agent.health_status = 503
+    await _agent(client, agent_id="sick", base_url=fake_agent.url)
+    await _agent(client, agent_id="gone", base_url=f"http://127.0.0.1:{free_port()}")
+
+    sick = (await client.post("/api/agents/sick/health")).json()
+    gone = (await client.post("/api/agents/gone/health")).json()
+
+    assert sick["ok"] is False and sick["status_code"] == 503 and sick["agent"]["status"] == "offline"
+    assert gone["ok"] is False and gone["status_code"] is None and gone["error"]
+    assert gone["agent"]["status"] == "offline" and gone["agent"]["last_heartbeat_at"] is None
+
+
+async def test_health_probe_keeps_a_disabled_agent_disabled(client: httpx.AsyncClient,
+                                                            fake_agent: FakeAgentServer) -> None:
+    await _agent(client, agent_id="w1", base_url=fake_agent.url, status="disabled")
+
+    body = (await client.post("/api/agents/w1/health")).json()
+
+    assert body["ok"] is True and body["agent"]["status"] == "disabled"
+    assert_error(await client.post("/api/agents/nope/health"), 404, "not_found")
