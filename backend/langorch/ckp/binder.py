@@ -10,12 +10,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
+from functools import lru_cache
 from typing import Any
 
 from langorch.ckp import catalog
 from langorch.ckp import ir as I
-from langorch.ckp.diagnostics import Code, Diagnostic, pointer, warning
-from langorch.ckp.graph import innermost_regions, node_edges, regions
+from langorch.ckp.diagnostics import Code, Diagnostic, warning
+from langorch.ckp.graph import GraphFacts, analyze
 from langorch.ckp.models import ErrorHandler, RetryPolicy, Step, declared_variables
 from langorch.ckp.nodes import (
     HumanApprovalNode,
@@ -24,8 +25,8 @@ from langorch.ckp.nodes import (
     LoopNode,
     Node,
     ParallelNode,
-    ProcessingNode,
     Procedure,
+    ProcessingNode,
     SequenceNode,
     SubflowNode,
     TerminateNode,
@@ -37,26 +38,30 @@ _STEP_CONTROL = {"step_id", "action", "agent", "output_variable", "wait_ms", "wa
                  "max_retries", "retry_delay_ms", "retry_on_failure", "idempotency_key"}
 
 
-def bind(procedure: Procedure, diagnostics: list[Diagnostic]) -> I.ProcedureIR:
-    """Build the IR of a procedure the validator accepted (no errors)."""
+def bind(procedure: Procedure, source: Mapping[str, Any] | None = None,
+         facts: GraphFacts | None = None) -> I.ProcedureIR:
+    """Build the IR of a procedure the validator accepted (no errors).
+
+    ``source`` is the (normalized) JSON document ``procedure`` was parsed from; the IR
+    hash is computed from it. Without it, the hash is computed from a dump of the model.
+    ``facts`` is :func:`langorch.ckp.graph.analyze` of the nodes, when already known.
+    """
     nodes = procedure.workflow_graph.nodes
     gc = procedure.global_config
     default_retry = I.RetryPolicy(
         max_retries=(gc.max_retries if gc and gc.max_retries is not None else 0),
         delay_ms=float(gc.retry_delay_ms) if gc and gc.retry_delay_ms is not None else 1000.0,
     )
-    where = innermost_regions(nodes, found := regions(nodes))
-    region_nodes = {(r.owner, r.branch_id): r.nodes for r in found}
+    facts = facts or analyze(nodes)
+    where = facts.inner
+    region_nodes = {(r.owner, r.branch_id): r.nodes for r in facts.regions}
     built: dict[str, I.NodeIR] = {}
     for node_id, node in nodes.items():
         region = where.get(node_id)
         enclosing = I.EnclosingRegion(region.owner, region.kind, region.branch_id) if region else None
-        built[node_id] = _node(node_id, node, enclosing, region_nodes, diagnostics)
-    edges = tuple(
-        I.EdgeIR(e.source, e.target, e.kind, e.label)
-        for node_id, node in nodes.items()
-        for e in node_edges(node_id, node)
-    )
+        built[node_id] = _node(node_id, node, enclosing, region_nodes)
+    edges = tuple(I.EdgeIR(e.source, e.target, e.kind, e.label)
+                  for declared in facts.edges.values() for e in declared)
     variables = tuple(_variable(name, spec, required)
                       for name, (spec, required) in declared_variables(procedure.variables_schema).items())
     ir = I.ProcedureIR(
@@ -71,7 +76,10 @@ def bind(procedure: Procedure, diagnostics: list[Diagnostic]) -> I.ProcedureIR:
         trigger=_trigger(procedure),
         description=procedure.description or "",
     )
-    return _with_hash(ir)
+    if source is None:
+        source = procedure.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    object.__setattr__(ir, "ir_hash", source_hash(source))
+    return ir
 
 
 # ----------------------------------------------------------------------------- nodes
@@ -80,13 +88,11 @@ def _node(
     node: Node,
     region: I.EnclosingRegion | None,
     region_nodes: Mapping[tuple[str, str], frozenset[str]],
-    diagnostics: list[Diagnostic],
 ) -> I.NodeIR:
-    base = ("workflow_graph", "nodes", node_id)
     payload: I.Payload
     if isinstance(node, SequenceNode):
         payload = I.SequencePayload(
-            steps=tuple(_step(node, s, i, base, diagnostics) for i, s in enumerate(node.steps)),
+            steps=tuple(_step(node, s, i) for i, s in enumerate(node.steps)),
             validations=tuple(v.model_dump(exclude_none=True) for v in node.validations or []),
         )
     elif isinstance(node, LogicNode):
@@ -167,11 +173,10 @@ def _node(
         description=node.description or "",
         next_node=node.next_node,
         is_checkpoint=bool(node.is_checkpoint),
-        sla=I.SlaIR(float(node.sla.max_duration_ms), node.sla.on_breach or "warn", node.sla.escalation_handler)
-        if node.sla and node.sla.max_duration_ms is not None else None,
+        sla=_sla(node),
         telemetry=node.telemetry.model_dump(exclude_none=True) if node.telemetry else {},
         idempotency_key=node.idempotency_key,
-        error_handlers=tuple(_handler(node, h, i, base, diagnostics)
+        error_handlers=tuple(_handler(node, h)
                              for i, h in enumerate(node.error_handlers or [])),
         retry=node_retry,
         timeout_ms=float(node.timeout_ms) if node.timeout_ms is not None else None,
@@ -179,8 +184,14 @@ def _node(
     )
 
 
-def _step(node: Node, step: Step, index: int, base: tuple[str | int, ...],
-          diagnostics: list[Diagnostic]) -> I.StepIR:
+def _sla(node: Node) -> I.SlaIR | None:
+    sla = node.sla
+    if sla is None or sla.max_duration_ms is None:
+        return None
+    return I.SlaIR(float(sla.max_duration_ms), sla.on_breach or "warn", sla.escalation_handler)
+
+
+def _step(node: Node, step: Step, index: int) -> I.StepIR:
     data = step.model_dump(exclude_none=True, by_alias=True)
     params = {k: v for k, v in data.items() if k not in _STEP_CONTROL}
     retry = None
@@ -192,8 +203,7 @@ def _step(node: Node, step: Step, index: int, base: tuple[str | int, ...],
     return I.StepIR(
         step_id=step.step_id or f"step_{index}",
         action=step.action,
-        binding=bind_action(step.action, step.agent or node.agent, pointer(*base, "steps", index, "action"),
-                            diagnostics),
+        binding=resolve_action(step.action, step.agent or node.agent)[0],
         params=params,
         output_variable=step.output_variable,
         wait_ms=float(step.wait_ms) if step.wait_ms is not None else None,
@@ -205,40 +215,51 @@ def _step(node: Node, step: Step, index: int, base: tuple[str | int, ...],
 
 
 def bind_action(action: str, agent: str | None, path: str, diagnostics: list[Diagnostic]) -> I.Binding:
-    """Decide where an action runs; warn when a channel's catalog does not list it."""
+    """Decide where an action runs; warn (at ``path``) when no channel catalog lists it."""
+    binding, problem, hint = resolve_action(action, agent)
+    if problem:
+        diagnostics.append(warning(Code.UNKNOWN_ACTION, path, problem, hint))
+    return binding
+
+
+@lru_cache(maxsize=2048)
+def resolve_action(action: str, agent: str | None) -> tuple[I.Binding, str, str]:
+    """``(binding, problem, hint)`` for ``action`` on the channel ``agent``.
+
+    ``problem`` is "" when a catalog lists the action (or it is internal, MCP or LLM).
+    Cached: a procedure repeats the same few actions many times.
+    """
     channel = (agent or "").strip()
     upper = channel.upper()
+    side_effect = action not in catalog.SIDE_EFFECT_FREE
     if action.startswith(("mcp:", "mcp://")):
         rest = action.split(":", 1)[1].lstrip("/")
         server, _, tool = rest.partition("/")
         if not tool:
             server, _, tool = rest.partition(".")
-        return I.Binding("mcp", tool or rest, server=server or None, side_effect=True)
+        return I.Binding("mcp", tool or rest, server=server or None, side_effect=True), "", ""
     if action in catalog.LLM_ACTIONS or upper in catalog.LLM_CHANNELS:
-        return I.Binding("llm", action, channel=channel or "LLM", side_effect=False)
+        return I.Binding("llm", action, channel=channel or "LLM", side_effect=False), "", ""
     if not channel or upper in catalog.ORCHESTRATOR_CHANNELS:
         if action in catalog.INTERNAL_ACTIONS:
-            side_effect = action not in catalog.SIDE_EFFECT_FREE
-            return I.Binding("internal", action, side_effect=side_effect)
+            return I.Binding("internal", action, side_effect=side_effect), "", ""
         owner = catalog.channel_of_action(action)
+        binding = I.Binding("agent", action, channel=owner or channel or "MasterAgent", side_effect=side_effect)
         if owner is None and action not in catalog.GENERIC:
-            diagnostics.append(warning(
-                Code.UNKNOWN_ACTION, path,
-                f"action {action!r} is not in any channel catalog; it is sent to the agent registered "
-                f"for channel {channel or 'MasterAgent'!r}",
-                "set the node's agent to the channel that offers this action"))
-        return I.Binding("agent", action, channel=owner or channel or "MasterAgent",
-                         side_effect=action not in catalog.SIDE_EFFECT_FREE)
+            return (binding,
+                    f"action {action!r} is not in any channel catalog; it is sent to the agent registered "
+                    f"for channel {channel or 'MasterAgent'!r}",
+                    "set the node's agent to the channel that offers this action")
+        return binding, "", ""
+    binding = I.Binding("agent", action, channel=channel, side_effect=side_effect)
     known = catalog.CHANNEL_CATALOG.get(upper)
     if known is not None and action not in known and action not in catalog.GENERIC:
-        diagnostics.append(warning(
-            Code.UNKNOWN_ACTION, path, f"action {action!r} is not in the {upper} channel catalog",
-            "check the action name, or make sure the registered agent offers it"))
-    return I.Binding("agent", action, channel=channel, side_effect=action not in catalog.SIDE_EFFECT_FREE)
+        return (binding, f"action {action!r} is not in the {upper} channel catalog",
+                "check the action name, or make sure the registered agent offers it")
+    return binding, "", ""
 
 
-def _handler(node: Node, h: ErrorHandler, index: int, base: tuple[str | int, ...],
-             diagnostics: list[Diagnostic]) -> I.ErrorHandlerIR:
+def _handler(node: Node, h: ErrorHandler) -> I.ErrorHandlerIR:
     retry = None
     if h.action == "retry" or h.retry_policy is not None or h.max_retries is not None:
         retry = _retry(h.retry_policy, h.max_retries, h.delay_ms)
@@ -251,8 +272,7 @@ def _handler(node: Node, h: ErrorHandler, index: int, base: tuple[str | int, ...
         http_status_codes=tuple(trig.http_status_codes or ()) if trig else (),
         retry=retry,
         recovery_strategy=h.recovery_strategy,
-        recovery_steps=tuple(_step(node, s, i, (*base, "error_handlers", index, "recovery_steps"), diagnostics)
-                             for i, s in enumerate(h.recovery_steps or [])),
+        recovery_steps=tuple(_step(node, s, i) for i, s in enumerate(h.recovery_steps or [])),
         fallback_node=h.fallback_node,
         notify=bool(h.notify_on_error),
     )
@@ -347,6 +367,38 @@ def _trigger(procedure: Procedure) -> I.TriggerIR | None:
 
 
 # ----------------------------------------------------------------------------- hashing
+IR_FORMAT = "langorch-ir/1"
+"""Part of every IR hash. Change it whenever the binder maps the same CKP differently."""
+
+
+def _format_salt() -> str:
+    """:data:`IR_FORMAT` plus what else decides the IR besides the document: the action
+    catalogs and the IR's own fields. Changing either changes every hash by itself."""
+    catalogs = {name: sorted(value) if isinstance(value, frozenset) else value
+                for name, value in vars(catalog).items()
+                if name.isupper() and isinstance(value, frozenset | dict)}
+    shapes = {name: [f.name for f in fields(cls)] for name, cls in vars(I).items()
+              if isinstance(cls, type) and is_dataclass(cls)}
+    text = json.dumps([IR_FORMAT, catalogs, shapes], sort_keys=True, default=sorted)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_SALT = _format_salt()
+
+
+def source_hash(source: Mapping[str, Any]) -> str:
+    """The IR hash: sha256 of the IR format (see :func:`_format_salt`) and the canonical JSON
+    of the source document.
+
+    The IR is a pure function of the document and the binder, so hashing the document
+    (sorted keys, no whitespace: a few milliseconds in C) identifies the IR without
+    serialising the much larger IR itself. Equal documents give the same hash whatever
+    their key order or whitespace; any change to a value gives a different one.
+    """
+    text = json.dumps(source, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{IR_FORMAT}:{_SALT}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _plain(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.name != "ir_hash"}
@@ -360,13 +412,6 @@ def _plain(value: Any) -> Any:
 
 
 def ir_content(ir: I.ProcedureIR) -> dict[str, Any]:
-    """The IR as plain JSON data (what the hash covers)."""
+    """The IR as plain JSON data (for golden files and debugging; ``ir_hash`` left out)."""
     data: dict[str, Any] = _plain(ir)
     return data
-
-
-def _with_hash(ir: I.ProcedureIR) -> I.ProcedureIR:
-    text = json.dumps(ir_content(ir), sort_keys=True, separators=(",", ":"), default=str)
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    object.__setattr__(ir, "ir_hash", digest)
-    return ir

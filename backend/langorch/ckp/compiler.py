@@ -7,6 +7,7 @@ from typing import Any
 
 from langorch.ckp.binder import bind
 from langorch.ckp.diagnostics import Diagnostic, Severity, has_errors
+from langorch.ckp.graph import analyze
 from langorch.ckp.ir import ProcedureIR
 from langorch.ckp.nodes import Procedure
 from langorch.ckp.parser import ParseResult, parse_data, parse_text
@@ -50,8 +51,9 @@ def _finish(parsed: ParseResult, resolver: SubflowResolver | None) -> CompileRes
     result = CompileResult(diagnostics, None, parsed.procedure, parsed.raw)
     if parsed.procedure is None or parsed.raw is None:
         return result
-    diagnostics.extend(validate(parsed.procedure, parsed.raw, parsed.invalid_nodes, resolver))
+    facts = analyze(parsed.procedure.workflow_graph.nodes)
+    diagnostics.extend(validate(parsed.procedure, parsed.raw, parsed.invalid_nodes, resolver, facts))
     if has_errors(diagnostics):
         return result
-    result.ir = bind(parsed.procedure, diagnostics)
+    result.ir = bind(parsed.procedure, parsed.raw, facts)
     return result

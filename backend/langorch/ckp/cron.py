@@ -7,11 +7,15 @@ Pure and small on purpose: the compiler may not import croniter; the scheduler
 from __future__ import annotations
 
 _MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-_MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
-_DAYS = {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split())}
-_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}),
-           ("month", 1, 12, _MONTHS), ("day of week", 0, 7, _DAYS))
-_SECONDS = ("second", 0, 59, {})
+_MONTHS = {m: i + 1 for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                           "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])}
+_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_Field = tuple[str, int, int, dict[str, int]]
+_NO_NAMES: dict[str, int] = {}
+_FIELDS: tuple[_Field, ...] = (("minute", 0, 59, _NO_NAMES), ("hour", 0, 23, _NO_NAMES),
+                               ("day of month", 1, 31, _NO_NAMES), ("month", 1, 12, _MONTHS),
+                               ("day of week", 0, 7, _DAYS))
+_SECONDS: _Field = ("second", 0, 59, _NO_NAMES)
 
 
 def cron_problem(expr: str) -> str | None:

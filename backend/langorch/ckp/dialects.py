@@ -14,12 +14,13 @@ author knows later pointers refer to the canonical form.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from langorch.ckp.diagnostics import Code, Diagnostic, warning
 
-_NODE_TYPE_ALIASES = {"step": "sequence", "end": "terminate", "decision": "logic", "approval": "human_approval",
-                      "llm": "llm_action"}
+_NODE_TYPE_ALIASES = {"step": "sequence", "end": "terminate", "decision": "logic",
+                      "approval": "human_approval", "llm": "llm_action"}
 
 
 class KeyedObject(dict[str, Any]):
@@ -85,7 +86,7 @@ def _implicit_order(nodes: dict[str, Any]) -> None:
             if isinstance(rule, dict) and isinstance(rule.get("next_node"), str):
                 targets.add(rule["next_node"])
     ids = list(nodes)
-    for here, following in zip(ids, ids[1:], strict=False):
+    for here, following in itertools.pairwise(ids):
         node = nodes[here]
         if not isinstance(node, dict) or node.get("type") in ("logic", "terminate", "human_approval"):
             continue

@@ -1,6 +1,7 @@
 """The intermediate representation: frozen dataclasses, the runtime's only input.
 
-The same CKP always gives an equal IR and the same :attr:`ProcedureIR.ir_hash`.
+The same CKP always gives an equal IR and the same :attr:`ProcedureIR.ir_hash`; any
+change to the CKP gives a different hash.
 Templated values (``"{{var}}"``) stay as text here; the runtime renders them.
 Secret values never appear: only :class:`SecretRef` lookups do.
 """
@@ -316,7 +317,8 @@ class ProcedureIR:
     trigger: TriggerIR | None = None
     description: str = ""
     ir_hash: str = ""
-    """sha256 of the canonical IR content (excluding this field)."""
+    """Identifies this IR: sha256 of the IR format and the canonical source document
+    (see :func:`langorch.ckp.binder.source_hash`). The same CKP always gives the same hash."""
 
     def variable(self, name: str) -> VariableIR | None:
         for var in self.variables:

@@ -7,9 +7,9 @@ Every model keeps fields it does not know (``extra="allow"``): they round-trip t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 Number = int | float
 
@@ -165,7 +165,27 @@ class VariablesSchema(BaseModel):
     optional: dict[str, VariableSpec] | None = None
 
 
-VariablesField = VariablesSchema | dict[str, VariableSpec]
+def variables_shape(value: Any) -> str:
+    """Which shape a ``variables_schema`` value has: ``"split"`` or ``"flat"``.
+
+    Split when it has ``required`` or ``optional`` holding a map of specs (objects);
+    a flat map may still name a variable "required" (``{"required": {"type": ...}}``).
+    """
+    if isinstance(value, VariablesSchema):
+        return "split"
+    if not isinstance(value, dict):
+        return "flat"
+    groups = [value[k] for k in ("required", "optional") if k in value]
+    if groups and all(isinstance(g, dict) and all(isinstance(s, dict) for s in g.values()) for g in groups):
+        return "split"
+    return "flat"
+
+
+VariablesField = Annotated[
+    Annotated[VariablesSchema, Tag("split")] | Annotated[dict[str, VariableSpec], Tag("flat")],
+    Discriminator(variables_shape),
+]
+"""Either shape; mixing them (``required`` next to flat variables) is an error."""
 
 
 def declared_variables(schema: VariablesField | None) -> dict[str, tuple[VariableSpec, bool]]:

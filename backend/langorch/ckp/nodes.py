@@ -196,7 +196,7 @@ class Procedure(CkpModel):
     trigger: Trigger | None = None
     retrieval_metadata: RetrievalMetadata | None = None
     global_config: GlobalConfig | None = None
-    variables_schema: VariablesField | None = Field(default=None, union_mode="left_to_right")
+    variables_schema: VariablesField | None = None
     workflow_graph: WorkflowGraph
     provenance: Provenance | None = None
     tags: list[str] | None = None

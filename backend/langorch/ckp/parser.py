@@ -74,7 +74,7 @@ def parse_data(data: Any) -> ParseResult:
     nodes_raw = graph.get("nodes") if isinstance(graph, dict) else None
     if isinstance(nodes_raw, dict) and len(nodes_raw) > MAX_NODES:
         diagnostics.append(error(Code.TOO_MANY_NODES, "/workflow_graph/nodes",
-                                 f"{len(nodes_raw)} nodes; the limit is {MAX_NODES}",
+                                 f"the procedure has {len(nodes_raw)} nodes; the limit is {MAX_NODES}",
                                  "split the procedure into subflows"))
         return ParseResult(None, diagnostics, data)
 
@@ -89,6 +89,8 @@ def parse_data(data: Any) -> ParseResult:
     invalid: set[str] = set()
     if procedure is None:
         procedure, invalid = _validate_piecewise(data, graph, nodes_raw, diagnostics)
+    elif nodes_raw is None:
+        diagnostics.append(_missing_nodes())
     if procedure is not None:
         diagnostics.extend(_unknown_fields(procedure, ()))
     return ParseResult(procedure, diagnostics, data, invalid)
@@ -112,8 +114,7 @@ def _validate_piecewise(data: dict[str, Any], graph: Any, nodes_raw: Any,
     if graph is not None and not isinstance(graph, dict):
         pass  # reported by the root validation above
     elif nodes_raw is None:
-        diagnostics.append(error(Code.MISSING_FIELD, "/workflow_graph/nodes", "workflow_graph.nodes is missing",
-                                 "add a map of node id → node definition"))
+        diagnostics.append(_missing_nodes())
     elif not isinstance(nodes_raw, dict):
         diagnostics.append(error(Code.WRONG_TYPE, "/workflow_graph/nodes",
                                  f"workflow_graph.nodes must be an object mapping node ids to nodes, "
@@ -155,9 +156,17 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return keyed
 
 
+def _missing_nodes() -> Diagnostic:
+    return error(Code.MISSING_FIELD, "/workflow_graph/nodes", "workflow_graph.nodes is missing",
+                 "add a map of node id → node definition")
+
+
 def _too_deep() -> Diagnostic:
     return error(Code.TOO_DEEP, "", f"document nests deeper than {MAX_DEPTH} levels",
                  "flatten deeply nested values")
+
+
+_CONTAINERS = (dict, list)
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -174,7 +183,7 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
         below: list[Any] = []
         for container in level:
             items = container.values() if isinstance(container, dict) else container
-            below.extend([v for v in items if isinstance(v, dict | list)])
+            below.extend([v for v in items if isinstance(v, _CONTAINERS)])
         level = below
     return False
 
@@ -211,7 +220,8 @@ def _from_validation_error(exc: ValidationError, raw: Any, base: tuple[str | int
             code, msg = Code.MISSING_FIELD, f"required field {loc[-1]!r} is missing" if loc else "missing"
             hint = "add the field"
         elif kind in _TYPE_ERRORS:
-            code, msg, hint = Code.WRONG_TYPE, f"wrong type: {err['msg']} (got {_json_type(err.get('input'))})", ""
+            got = _json_type(err.get("input"))
+            code, msg, hint = Code.WRONG_TYPE, f"{_subject(loc, err['msg'])} (got {got})", ""
         elif kind == "union_tag_not_found":
             code, msg = Code.MISSING_FIELD, "node has no 'type'"
             hint = "set type to one of: " + ", ".join(NODE_TYPES)
@@ -223,7 +233,7 @@ def _from_validation_error(exc: ValidationError, raw: Any, base: tuple[str | int
             code, msg = Code.UNKNOWN_FIELD, f"unexpected field {loc[-1]!r}" if loc else err["msg"]
             hint = "use 'required'/'optional' maps or a flat {name: spec} map, not both"
         else:
-            code, msg, hint = Code.INVALID_VALUE, err["msg"], ""
+            code, msg, hint = Code.INVALID_VALUE, f"{_subject(loc, err['msg'])} (got {_short(err.get('input'))})", ""
         key = (path, msg)
         if key in seen:
             continue
@@ -232,11 +242,23 @@ def _from_validation_error(exc: ValidationError, raw: Any, base: tuple[str | int
     return out
 
 
+def _subject(loc: tuple[str | int, ...], message: str) -> str:
+    """Pydantic's "Input should be ..." with the field named: "timeout_ms should be ..."."""
+    name = f"{loc[-1]!r}" if loc and isinstance(loc[-1], str) else f"item {loc[-1]}" if loc else "the value"
+    if message.startswith("Input "):
+        return f"{name} {message[len('Input '):]}"
+    return f"{name}: {message[:1].lower()}{message[1:]}"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _real_location(raw: Any, loc: tuple[int | str, ...], kind: str) -> tuple[str | int, ...] | None:
     """Drop union-member tags pydantic inserts into ``loc`` (they are not in the input).
 
-    For the variables_schema union, keep only the errors of the shape the input uses.
-    Returns None for errors of the other shape.
+    Returns None when the error cannot be placed in the input.
     """
     out: list[str | int] = []
     current = raw
@@ -251,10 +273,6 @@ def _real_location(raw: Any, loc: tuple[int | str, ...], kind: str) -> tuple[str
             if last and kind in ("missing", "extra_forbidden"):
                 out.append(part)
                 continue
-            if out and out[-1] == "variables_schema" and isinstance(part, str):
-                split = set(current) <= {"required", "optional"} and bool(current)
-                if (part == "VariablesSchema") != split:
-                    return None
             continue  # a union tag
         if isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             out.append(part)

@@ -8,12 +8,40 @@ from langorch.ckp.nodes import Procedure
 
 SCHEMA_ID = "https://langorch.dev/schema/ckp.schema.json"
 
+_SPEC_MAP = {"type": "object", "additionalProperties": {"type": "object"}}
+
+
+def _variables_schema_shape() -> dict[str, Any]:
+    """``variables_schema`` as :func:`langorch.ckp.models.variables_shape` reads it.
+
+    Pydantic would export a ``oneOf`` of both shapes, which a split-shape document
+    matches twice (a flat map may name a variable "required"); if/then/else picks one.
+    """
+    split_marker = {
+        "type": "object",
+        "anyOf": [{"required": ["required"]}, {"required": ["optional"]}],
+        "properties": {"required": _SPEC_MAP, "optional": _SPEC_MAP},
+    }
+    return {
+        "title": "Variables Schema",
+        "description": "Either {required: {name: spec}, optional: {name: spec}} or a flat {name: spec} map.",
+        "anyOf": [
+            {"type": "null"},
+            {
+                "if": split_marker,
+                "then": {"$ref": "#/$defs/VariablesSchema"},
+                "else": {"type": "object", "additionalProperties": {"$ref": "#/$defs/VariableSpec"}},
+            },
+        ],
+    }
+
 
 def ckp_json_schema() -> dict[str, Any]:
     """The schema editors can use as ``$schema``; it also admits the older node-list shape."""
     body = Procedure.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
     defs: dict[str, Any] = body.pop("$defs", {})
     defs["Procedure"] = body
+    body["properties"]["variables_schema"] = _variables_schema_shape()
     defs["LegacyNodeListProcedure"] = {
         "title": "Older CKP shape (node list)",
         "description": "Accepted and rewritten to the canonical shape with a warning.",

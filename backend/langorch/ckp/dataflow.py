@@ -1,0 +1,388 @@
+"""Data-flow checks: every ``{{var}}`` and condition reads a variable that some path defines.
+
+A variable is *known* at a node when it is declared in ``variables_schema``, is a
+built-in (``run_id``, ``secrets``, ...), or is written by a node from which this node
+can be reached. Inside a node, steps and operations see what the earlier ones wrote.
+The analysis is a may-analysis (one defining path is enough), so it reports reads
+that cannot work on any path, never reads that only fail on some.
+
+Sets of variables are Python ints used as bit sets, and the templates and conditions
+of a document are parsed once per distinct text (cached): procedures have thousands of
+nodes and are compiled on every edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from langorch.ckp import catalog
+from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
+from langorch.ckp.expressions import ExpressionSyntaxError, expression_references, parse_expression
+from langorch.ckp.graph import Edge
+from langorch.ckp.models import declared_variables
+from langorch.ckp.nodes import (
+    HumanApprovalNode,
+    LlmActionNode,
+    LogicNode,
+    LoopNode,
+    Node,
+    ParallelNode,
+    Procedure,
+    ProcessingNode,
+    SequenceNode,
+    SubflowNode,
+    TransformNode,
+    VerificationNode,
+)
+from langorch.ckp.templates import TemplateSyntaxProblem, template_references
+
+Path = tuple[str | int, ...]
+Ref = tuple[str, str | None]
+"""A variable read: its root name and, when present, the first field after it."""
+
+# Keys whose values are names, ids, mapping specs or expressions rather than templates.
+NOT_TEMPLATES = frozenset({
+    "description", "type", "agent", "next_node", "default_next_node", "on_approve", "on_reject",
+    "on_timeout", "on_pass", "on_fail", "body_node", "start_node", "branch_id", "fallback_node",
+    "escalation_handler", "step_id", "action", "output_variable", "variable", "array", "iterator",
+    "iterator_variable", "index_variable", "collect_variable", "source_variable", "procedure_id",
+    "id", "condition", "expression", "check", "level", "error_type", "pattern", "on_failure",
+    "decision_type", "timeout_action", "approval_level", "decision_variable", "strategy",
+    "wait_strategy", "branch_failure", "status", "model", "fallback_model", "target_type", "algorithm",
+    "recovery_strategy", "on_breach", "output_schema", "schema", "error_text_contains", "message_template",
+})
+_SIMPLE_REF = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)\s*\}\}")
+
+
+def check_dataflow(procedure: Procedure, raw_nodes: Mapping[str, Any],
+                   edges: Iterable[Edge]) -> list[Diagnostic]:
+    """Diagnostics for undefined variables, bad templates, bad conditions and unknown secrets."""
+    return _DataFlow(procedure, raw_nodes).run(edges)
+
+
+def generated(node_id: str, node: Node) -> set[str]:
+    """Variables ``node`` writes when it runs (what its executor puts into the run's state)."""
+    names: set[str | None] = set()
+    if isinstance(node, SequenceNode):
+        for step in node.steps:
+            names.add(step.output_variable)
+            if step.action == "set_variable":
+                names.add(step.variable)
+    elif isinstance(node, ProcessingNode):
+        for op in node.operations:
+            names |= {op.output_variable, op.variable, op.array}
+    elif isinstance(node, LlmActionNode):
+        names |= set(node.outputs or {})
+        names.add(node.output_variable)
+        if not node.outputs and not node.output_variable:
+            names.add("llm_response")
+    elif isinstance(node, LoopNode):
+        names |= {node.iterator_variable or "item", node.index_variable, node.collect_variable}
+    elif isinstance(node, TransformNode):
+        names |= {t.output_variable for t in node.transformations}
+    elif isinstance(node, HumanApprovalNode):
+        names.add(node.decision_variable)
+    elif isinstance(node, VerificationNode):
+        names.add("verification")
+    elif isinstance(node, ParallelNode):
+        names.add(f"{node_id}_branches")
+    elif isinstance(node, SubflowNode):
+        names |= set(node.output_mapping or {}) or {f"{node_id}_outputs"}
+        if node.on_failure == "continue":
+            names.add(f"{node_id}_error")
+    return {n for n in names if n}
+
+
+class _Known:
+    """The variables known at one point: entry names, bits of a mask, and local writes."""
+
+    __slots__ = ("bits", "entry", "local", "mask")
+
+    def __init__(self, entry: frozenset[str], bits: Mapping[str, int], mask: int) -> None:
+        self.entry = entry
+        self.bits = bits
+        self.mask = mask
+        self.local: set[str] = set()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entry or bool(self.bits.get(name, 0) & self.mask) or name in self.local
+
+    def add(self, name: str | None) -> None:
+        if name:
+            self.local.add(name)
+
+
+class _DataFlow:
+    def __init__(self, procedure: Procedure, raw_nodes: Mapping[str, Any]) -> None:
+        self.p = procedure
+        self.nodes = procedure.workflow_graph.nodes
+        self.raw_nodes = raw_nodes
+        self.lenient = procedure.variables_schema is None
+        gc = procedure.global_config
+        refs = gc.secrets_config.secret_references if gc and gc.secrets_config else None
+        self.secret_names = frozenset(refs or ())
+        self.out: list[Diagnostic] = []
+
+    def run(self, edges: Iterable[Edge]) -> list[Diagnostic]:
+        entry = frozenset(declared_variables(self.p.variables_schema)) | catalog.BUILTIN_VARIABLES
+        bits: dict[str, int] = {}
+        gen: dict[str, int] = {}
+        for node_id, node in self.nodes.items():
+            mask = 0
+            for name in generated(node_id, node):
+                bit = bits.get(name)
+                if bit is None:
+                    bit = bits[name] = 1 << len(bits)
+                mask |= bit
+            gen[node_id] = mask
+        preds: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for e in edges:
+            if e.target in preds and e.source in preds:
+                preds[e.target].append(e.source)
+        gc = self.p.global_config
+        if gc and gc.on_failure in preds:
+            # any node may fail into the global failure handler, with what it has written
+            preds[gc.on_failure].extend(n for n in self.nodes if n != gc.on_failure)
+        order = _flow_order(self.nodes, preds, self.p.workflow_graph.start_node)
+        reaching: dict[str, int] = dict.fromkeys(self.nodes, 0)
+        written: dict[str, int] = dict(gen)
+        changed = True
+        while changed:  # two passes for an acyclic graph, a few more for nested loops
+            changed = False
+            for node_id in order:
+                mask = 0
+                for p in preds[node_id]:
+                    mask |= written[p]
+                if mask != reaching[node_id]:
+                    reaching[node_id] = mask
+                    written[node_id] = mask | gen[node_id]
+                    changed = True
+        for node_id, node in self.nodes.items():
+            raw = self.raw_nodes.get(node_id)
+            if isinstance(raw, Mapping):
+                self._node(node_id, node, raw, _Known(entry, bits, reaching[node_id]))
+        return self.out
+
+    # ------------------------------------------------------------------ per node
+    def _node(self, node_id: str, node: Node, raw: Mapping[str, Any], known: _Known) -> None:
+        base: Path = ("workflow_graph", "nodes", node_id)
+        handled: tuple[str, ...] = ()
+        if isinstance(node, SequenceNode):
+            handled = ("steps",)
+            raw_steps: Any = raw.get("steps") or ()  # absent when the list is empty
+            for i, step in enumerate(node.steps):
+                self._templates(raw_steps[i], (*base, "steps", i), known)
+                known.add(step.output_variable)
+                if step.action == "set_variable":
+                    known.add(step.variable)
+        elif isinstance(node, ProcessingNode):
+            handled = ("operations",)
+            raw_ops: Any = raw.get("operations") or ()
+            for i, op in enumerate(node.operations):
+                path = (*base, "operations", i)
+                self._templates(raw_ops[i], path, known)
+                computes = op.action == "calculate" or (
+                    op.action == "set_variable" and "value" not in op.model_fields_set)
+                if computes and op.expression:
+                    self._condition(op.expression, (*path, "expression"), known)
+                for name in (op.output_variable, op.variable, op.array):
+                    known.add(name)
+        elif isinstance(node, LoopNode):
+            known.add(node.iterator_variable or "item")
+            known.add(node.index_variable)
+        elif isinstance(node, LlmActionNode | SubflowNode):
+            handled = ("outputs", "output_mapping")
+        rest = {k: v for k, v in raw.items() if k not in handled} if handled else raw
+        self._templates(rest, base, known)
+
+        if isinstance(node, SequenceNode):
+            for i, validation in enumerate(node.validations or []):
+                if validation.condition:
+                    self._condition(validation.condition, (*base, "validations", i, "condition"), known)
+        elif isinstance(node, LogicNode):
+            for i, rule in enumerate(node.rules):
+                self._condition(rule.condition, (*base, "rules", i, "condition"), known)
+        elif isinstance(node, VerificationNode):
+            for i, check in enumerate(node.checks):
+                self._condition(check.condition, (*base, "checks", i, "condition"), known)
+        elif isinstance(node, LoopNode):
+            if node.condition:
+                self._condition(node.condition, (*base, "condition"), known)
+            if node.iterator:
+                self._iterator(node.iterator, (*base, "iterator"), known)
+        elif isinstance(node, TransformNode):
+            for i, t in enumerate(node.transformations):
+                source = t.source_variable
+                path = (*base, "transformations", i, "source_variable")
+                if "{{" in source:
+                    self._template(source, path, known)
+                else:
+                    self._name((source, None), path, known)
+                known.add(t.output_variable)
+
+    def _iterator(self, iterator: str, path: Path, known: _Known) -> None:
+        if "{{" in iterator or "{%" in iterator:
+            self._template(iterator, path, known)
+        else:
+            self._name((iterator.strip(), None), path, known)
+
+    # ------------------------------------------------------------------ texts
+    def _templates(self, value: Any, base: Path, known: _Known) -> None:
+        found: list[tuple[Path, str]] = []
+        _templated_strings(value, list(base), found)
+        for path, text in found:
+            self._template(text, path, known)
+
+    def _template(self, text: str, path: Path, known: _Known) -> None:
+        refs = _template_refs(text)
+        if isinstance(refs, str):
+            self.out.append(error(Code.TEMPLATE_SYNTAX, pointer(*path), f"template syntax error: {refs}",
+                                  "templates look like {{variable}} or {{variable.field}}"))
+            return
+        self._names(refs, path, known)
+
+    def _condition(self, text: str, path: Path, known: _Known) -> None:
+        refs = _condition_refs(text)
+        if isinstance(refs, str):
+            self.out.append(error(Code.CONDITION_SYNTAX, pointer(*path), f"condition syntax error: {refs}",
+                                  "e.g. {{amount}} > 1000 and {{status}} == 'open'"))
+            return
+        self._names(refs, path, known)
+
+    def _names(self, refs: tuple[Ref, ...], path: Path, known: _Known) -> None:
+        # The common case first, inline: every root is known and no secret is read.
+        entry, bits, mask, local = known.entry, known.bits, known.mask, known.local
+        unknown = [ref for ref in refs
+                   if ref[0] == "secrets" or not (ref[0] in entry or bits.get(ref[0], 0) & mask
+                                                  or ref[0] in local)]
+        roots: set[str] = set()
+        for ref in unknown:
+            if ref[0] in roots and ref[0] != "secrets":
+                continue
+            roots.add(ref[0])
+            self._name(ref, path, known)
+
+    def _name(self, ref: Ref, path: Path, known: _Known) -> None:
+        root, field = ref
+        if root == "secrets" and field is not None and field not in self.secret_names:
+            self.out.append(warning(
+                Code.UNKNOWN_SECRET, pointer(*path),
+                f"secret {field!r} is not declared in global_config.secrets_config.secret_references; "
+                f"at run time it is read from the environment variable {field}",
+                f"declare it: \"secret_references\": {{\"{field}\": \"<key in your secrets provider>\"}}"))
+        if root in known:
+            return
+        if self.lenient:
+            self.out.append(warning(
+                Code.UNDECLARED_VARIABLE, pointer(*path),
+                f"variable {root!r} is not declared (the procedure has no variables_schema)",
+                "declare it in variables_schema"))
+        else:
+            self.out.append(error(Code.UNDEFINED_VARIABLE, pointer(*path),
+                                  f"variable {root!r} is used here but no path defines it before this point",
+                                  "declare it in variables_schema or set it in an earlier node"))
+
+
+# ----------------------------------------------------------------------------- helpers
+def _templated_strings(value: Any, path: list[str | int], out: list[tuple[Path, str]]) -> None:
+    """Append ``(path, text)`` for every string under ``value`` that holds a template.
+
+    Values under :data:`NOT_TEMPLATES` keys are skipped, subtrees included.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in NOT_TEMPLATES:
+                continue
+            if isinstance(item, str):
+                if "{{" in item or "{%" in item:
+                    out.append(((*path, key), item))
+            elif isinstance(item, dict | list):
+                path.append(key)
+                _templated_strings(item, path, out)
+                path.pop()
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                if "{{" in item or "{%" in item:
+                    out.append(((*path, index), item))
+            elif isinstance(item, dict | list):
+                path.append(index)
+                _templated_strings(item, path, out)
+                path.pop()
+    elif isinstance(value, str) and ("{{" in value or "{%" in value):
+        out.append((tuple(path), value))
+
+
+@lru_cache(maxsize=8192)
+def _template_refs(text: str) -> tuple[Ref, ...] | str:
+    """The variables a template reads, or the syntax error message."""
+    if "{%" not in text:
+        matches = _SIMPLE_REF.findall(text)
+        if text.count("{{") == len(matches):
+            return tuple(dict.fromkeys((root, _first_field(rest)) for root, rest in matches))
+    try:
+        paths = template_references(text)
+    except TemplateSyntaxProblem as exc:
+        return exc.message
+    return tuple(dict.fromkeys(_ref(path) for path in paths))
+
+
+@lru_cache(maxsize=8192)
+def _condition_refs(text: str) -> tuple[Ref, ...] | str:
+    """The variables a condition reads, or the syntax error message."""
+    try:
+        expr = parse_expression(text)
+    except ExpressionSyntaxError as exc:
+        return str(exc)
+    except RecursionError:
+        return "expression nested too deeply"
+    return tuple(dict.fromkeys(_ref(path) for path in expression_references(expr)))
+
+
+def _ref(path: tuple[str | int, ...]) -> Ref:
+    field = path[1] if len(path) > 1 and isinstance(path[1], str) else None
+    return str(path[0]), field
+
+
+def _first_field(rest: str) -> str | None:
+    if not rest.startswith("."):
+        return None
+    end = len(rest)
+    for stop in (".", "["):
+        at = rest.find(stop, 1)
+        if at != -1:
+            end = min(end, at)
+    return rest[1:end]
+
+
+def _flow_order(nodes: Mapping[str, Any], preds: Mapping[str, list[str]], start: str | None) -> list[str]:
+    """Reverse postorder of a depth-first walk from the start node (then from any node
+    not reached yet): predecessors come first, except along the back edges of cycles,
+    so the data-flow fixpoint settles in a couple of passes instead of one per node."""
+    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    for target, sources in preds.items():
+        for source in sources:
+            succ[source].append(target)
+    seen: set[str] = set()
+    post: list[str] = []
+    roots = [start, *nodes] if start in succ else list(nodes)
+    for root in roots:
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(succ[root]))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(succ[child])))
+                    break
+            else:
+                stack.pop()
+                post.append(node)
+    post.reverse()
+    return post
