@@ -369,10 +369,8 @@ def _add_server_commands(sub: Any) -> None:
 
 
 def _add_runtime_commands(sub: Any) -> None:
-    try:
-        from langorch.run_cli import add_commands
-    except ImportError:  # runtime extras not installed
-        return
+    from langorch.run_commands import add_commands
+
     add_commands(sub)
 
 

@@ -32,7 +32,6 @@ from langorch.runtime.redaction import Redactor
 from langorch.runtime.runner import ResumeError, Runner, RunOutcome
 
 EXIT = {"completed": 0, "failed": 1, "canceled": 1, "waiting_approval": 3}
-DEFAULT_STATE_DB = os.path.join(".langorch", "state.db")
 
 
 class ConsoleEvents:
@@ -302,32 +301,11 @@ async def _resume(args: argparse.Namespace) -> int:
     return _finish(outcome, args, ir)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--agent", action="append", metavar="CHANNEL=URL", help="agent base URL for a channel")
-    p.add_argument("--mcp", action="append", metavar="SERVER=URL", help="MCP server URL by name")
-    p.add_argument("--procedures-dir", help="folder of CKP files that subflows may call")
-    p.add_argument("--state-db", default=DEFAULT_STATE_DB, help=f"checkpoint file (default {DEFAULT_STATE_DB})")
-    p.add_argument("--json", action="store_true", help="one JSON object per event per line, then a summary")
-    p.add_argument("--comment", help="comment recorded with a decision")
-    p.add_argument("--approval-id", help="which pending approval a decision is for (interrupt id)")
-    p.add_argument("--input-value", help="the value for a provide_input approval (JSON or text)")
+def run_command(args: argparse.Namespace) -> int:
+    """``langorch run``."""
+    return asyncio.run(_run(args))
 
 
-def add_commands(sub: Any) -> None:
-    p = sub.add_parser("run", help="run a CKP file headless")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--input", action="append", metavar="KEY=VALUE", help="an input variable (repeatable)")
-    p.add_argument("--inputs-file", help="JSON object of input variables")
-    p.add_argument("--dry-run", action="store_true", help="skip side-effecting steps")
-    p.add_argument("--run-id", help="use this run id (default: random)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--approve", action="store_true", help="approve every approval without asking")
-    group.add_argument("--reject", action="store_true", help="reject every approval without asking")
-    _common(p)
-    p.set_defaults(func=lambda a: asyncio.run(_run(a)))
-
-    p = sub.add_parser("resume", help="continue a paused or crashed run from its last checkpoint")
-    p.add_argument("run_id", metavar="RUN_ID")
-    p.add_argument("--decision", help="approve | reject | an option")
-    _common(p)
-    p.set_defaults(func=lambda a: asyncio.run(_resume(a)))
+def resume_command(args: argparse.Namespace) -> int:
+    """``langorch resume``."""
+    return asyncio.run(_resume(args))
