@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,12 @@ class WorkerSettings(BaseModel):
     poll_interval_s: float = Field(2.0, gt=0, le=60, description="Fallback poll when no wake-up arrives.")
     heartbeat_s: float = Field(5.0, gt=0, le=300, description="How often a worker renews its claims.")
     stale_after_s: float = Field(30.0, gt=0, le=3600, description="A claim not renewed this long is reclaimed.")
+    durability: Literal["sync", "async", "exit"] = Field(
+        "sync", description="When LangGraph writes checkpoints: sync (after every step, before the next), "
+                            "async (while the next step runs), exit (only when the run pauses or ends; "
+                            "a crashed run then restarts from its last pause).")
+    cancel_grace_s: float = Field(0.5, ge=0, le=30, description="After a cancel, how long a running step may "
+                                                                "finish before the worker interrupts it.")
 
 
 class ApiSettings(BaseModel):

@@ -6,19 +6,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from langorch import __version__
 from langorch.api.deps import AppContext
-from langorch.api.errors import error_body, install_error_handlers
+from langorch.api.errors import install_error_handlers
+from langorch.api.limits import BodyLimitMiddleware
 from langorch.api.routes import ROUTERS
 from langorch.settings import Settings, get_settings
 from langorch.store.db import make_engine, make_sessionmaker
+from langorch.worker.embedded import start_runtime
 
 Startup = Callable[[AppContext, AsyncExitStack], Awaitable[None]]
-STARTUP_HOOKS: list[Startup] = []
-"""Subsystems (worker, loops, static UI) register here; each pushes its own cleanup."""
+STARTUP_HOOKS: list[Startup] = [start_runtime]
+"""Subsystems (worker, loops, static UI) register here; each pushes its own cleanup.
+``start_runtime`` comes first: it opens the hub, event sink and checkpointer the run
+routes use (``ctx.extras["runtime"]``) and the embedded worker with its loops."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,14 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Compile, run and operate CKP procedures.")
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        limit = settings.api.max_body_bytes
-        if length is not None and length.isdigit() and int(length) > limit:
-            return JSONResponse(error_body("payload_too_large", f"request body is larger than {limit} bytes"),
-                                status_code=413)
-        return await call_next(request)
+    # Bodies over the limit get 413, with or without a Content-Length (chunked bodies are counted).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
 
     for router in ROUTERS:
         app.include_router(router, prefix="/api")

@@ -119,6 +119,8 @@ class Run(Base):
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     retry_of: Mapped[str | None] = mapped_column(String(64))
     cancellation_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    checkpoints_pruned_at: Mapped[datetime | None] = mapped_column()
+    """When the retention sweep deleted this finished run's LangGraph checkpoints."""
     started_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -236,7 +238,23 @@ class RunJob(Base):
     claimed_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Worker(Base):
+    """A worker process, as last seen by its heartbeat (queue stats, reclaim diagnostics)."""
+
+    __tablename__ = "workers"
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    concurrency: Mapped[int] = mapped_column(Integer, default=1)
+    running_jobs: Mapped[int] = mapped_column(Integer, default=0)
+    embedded: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column()
 
 
 class TriggerRegistration(Base):

@@ -1,0 +1,42 @@
+"""Approvals: the inbox item and the decision body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from langorch.api.schemas.common import ApiModel
+
+ApprovalStatus = Literal["pending", "approved", "rejected", "timed_out", "canceled"]
+
+
+class ApprovalRead(ApiModel):
+    approval_id: str
+    run_id: str
+    node_id: str
+    prompt: str
+    decision_type: str = Field(description="approve_reject | select_option | provide_input")
+    options: list[Any] | None = None
+    context_data: dict[str, Any] | None = None
+    status: ApprovalStatus
+    decision: str | None = Field(None, description="approve | reject | the chosen option | timeout")
+    decided_by: str | None = None
+    comment: str | None = None
+    payload: dict[str, Any] | None = Field(None, description="Input given with the decision.")
+    approval_level: str | None = None
+    interrupt_id: str
+    created_at: datetime
+    decided_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+class ApprovalDecision(BaseModel):
+    """``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``."""
+
+    decision: str | None = Field(None, max_length=200, description="approve | reject | one of the options")
+    status: str | None = Field(None, max_length=32, description="approved | rejected (alternative to decision)")
+    decided_by: str | None = Field(None, max_length=200)
+    comment: str | None = Field(None, max_length=10_000)
+    payload: Any = Field(None, description="Input for provide_input gates (stored into the decision variable).")

@@ -1,0 +1,133 @@
+"""Runs: create, read, retry, events, diagnostics, checkpoints, artifacts, metrics shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from langorch.api.schemas.common import ApiModel
+
+RunStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "canceled"]
+
+
+class RunCreate(BaseModel):
+    """``POST /api/runs`` (wire-compatible with the seed system)."""
+
+    procedure_id: str = Field(min_length=1, max_length=200)
+    procedure_version: str | None = Field(None, max_length=64,
+                                          description="Default: the latest active version, else the latest.")
+    input_vars: dict[str, Any] | None = Field(None, description="Checked against the CKP's variables_schema.")
+    project_id: str | None = Field(None, max_length=64)
+    triggered_by: str | None = Field(None, max_length=200, description="Who or what started the run.")
+
+
+class RunRetry(BaseModel):
+    """``POST /api/runs/{run_id}/retry``: changed inputs are merged over the failed run's."""
+
+    input_vars: dict[str, Any] | None = None
+    triggered_by: str | None = Field(None, max_length=200)
+
+
+class RunRead(ApiModel):
+    run_id: str
+    procedure_id: str
+    procedure_version: str
+    thread_id: str
+    status: RunStatus
+    input_vars: dict[str, Any] = Field(default_factory=dict)
+    output_vars: dict[str, Any] | None = None
+    total_prompt_tokens: int = 0
+    total_completion_tokens: int = 0
+    estimated_cost_usd: float = 0.0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    last_node_id: str | None = None
+    error_message: str | None = None
+    trigger_type: str
+    triggered_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    project_id: str | None = None
+    error: dict[str, Any] | None = Field(None, description="type, message, retryable, node_id, details, cause.")
+    ir_hash: str = Field(description="The compiled definition this run is pinned to.")
+    retry_of: str | None = Field(None, description="The run this one retries.")
+    cancellation_requested: bool = False
+
+
+class RunEventRead(BaseModel):
+    """One timeline event; ``seq`` is 1, 2, 3… per run (the SSE event id)."""
+
+    run_id: str
+    seq: int
+    event_type: str = Field(description="run_started, node_started, step_completed, approval_requested, …")
+    node_id: str | None = None
+    step_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    created_at: str | None = None
+
+
+class ArtifactRead(ApiModel):
+    artifact_id: str
+    run_id: str
+    node_id: str | None = None
+    step_id: str | None = None
+    name: str
+    mime_type: str
+    size: int
+    uri: str
+    created_at: datetime
+
+
+class CheckpointRead(BaseModel):
+    checkpoint_id: str | None
+    parent_checkpoint_id: str | None = None
+    thread_id: str | None = None
+    step: int | None = None
+    source: str | None = Field(None, description="input | loop | update | fork")
+    created_at: str | None = None
+    next: list[str] = Field(default_factory=list, description="Nodes that run after this checkpoint.")
+    last_node: str | None = None
+    status: str | None = None
+    interrupts: list[str] = Field(default_factory=list, description="Pending approval interrupt ids.")
+
+
+class CheckpointDetail(CheckpointRead):
+    values: dict[str, Any] = Field(default_factory=dict, description="Run state (sensitive variables masked).")
+    tasks: list[dict[str, Any]] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class CleanupResult(BaseModel):
+    deleted: int
+    run_ids: list[str]
+    statuses: list[str]
+    before: str | None = None
+
+
+class RunMetrics(BaseModel):
+    total_runs: int
+    by_status: dict[str, int]
+    active_runs: int
+    failure_rate: float = Field(description="failed / (completed + failed), all time.")
+    this_week: dict[str, Any] = Field(description="runs, failed, prompt_tokens, completion_tokens, cost_usd.")
+    duration_s: dict[str, Any] = Field(description="p50/p95 of completed runs this week.")
+
+
+class RunDiagnostics(BaseModel):
+    run_id: str
+    status: str
+    error: dict[str, Any] | None = None
+    error_message: str | None = None
+    failed_node_id: str | None = None
+    last_node_id: str | None = None
+    cancellation_requested: bool = False
+    retry_of: str | None = None
+    retries: int = Field(description="step_retry events.")
+    event_count: int
+    event_counts: dict[str, int]
+    step_idempotency: list[dict[str, Any]]
+    active_leases: list[dict[str, Any]]
+    pending_approvals: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]

@@ -1,0 +1,279 @@
+"""The runtime's ports on the server's database: what a worker hands the Runner.
+
+* :class:`DbStepStore` — StepResultStore on ``step_idempotency`` (a completed side effect
+  is committed before the step returns, so a reclaimed run never repeats it).
+* :class:`IrCache` / :class:`DbProcedureResolver` — procedures compiled from their stored
+  CKP JSON, cached by (row id, IR hash); subflows resolve to the pinned version or the
+  latest active one.
+* :class:`DbAgentClient` — AgentClient that routes a channel to an online agent of
+  ``agent_instances`` (round robin), through the HTTP agent connector.
+* :func:`build_services` — all of the above plus the LLM, MCP and secrets connectors.
+* :class:`ServerRuntime` — the process-wide objects (hub, event sink, checkpointer,
+  runner) that the API and the worker share, kept in ``AppContext.extras["runtime"]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from langorch.ckp import compile_data
+from langorch.ckp.ir import ProcedureIR
+from langorch.connectors.agents import HttpAgentClient
+from langorch.runtime.context import Services
+from langorch.runtime.errors import AgentError, ProcedureNotFound
+from langorch.runtime.runner import Runner
+from langorch.services.events import DbEventSink
+from langorch.services.hub import Hub
+from langorch.settings import Settings
+from langorch.store.models import AgentInstance, Procedure, StepIdempotency
+
+__all__ = ["DbAgentClient", "DbProcedureResolver", "DbStepStore", "IrCache", "ServerRuntime", "build_services",
+           "latest_procedure", "open_runtime", "pick_version", "version_key"]
+
+
+def version_key(version: str) -> tuple[Any, ...]:
+    """Sort key for versions: numeric parts numerically (``1.10.0`` after ``1.9.2``)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-+_]", version))
+
+
+class DbStepStore:
+    """The StepResultStore port on the ``step_idempotency`` table."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, postgres: bool) -> None:
+        self.sessions = sessions
+        self.postgres = postgres
+
+    async def get(self, key: str) -> tuple[bool, Any]:
+        async with self.sessions() as session:
+            row = await session.get(StepIdempotency, key)
+            return (True, row.result) if row is not None else (False, None)
+
+    async def put(self, key: str, result: Any) -> None:
+        run_id = key.split(":", 2)[1] if key.startswith("run:") else None
+        values = {"key": key, "run_id": run_id, "result": result, "created_at": datetime.now(UTC)}
+        stmt = (pg_insert(StepIdempotency) if self.postgres else sqlite_insert(StepIdempotency)).values(**values)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"result": stmt.excluded.result})
+        async with self.sessions() as session:
+            await session.execute(stmt)
+            await session.commit()
+
+
+class IrCache:
+    """Compiled procedures by (procedures row id, IR hash); compiling is pure and repeatable."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[tuple[str, str], ProcedureIR] = OrderedDict()
+        self._size = size
+
+    def get(self, row_id: str | None, ir_hash: str | None) -> ProcedureIR | None:
+        """A cached IR, without compiling."""
+        if not row_id or not ir_hash:
+            return None
+        return self._items.get((row_id, ir_hash))
+
+    def compile(self, row_id: str, ir_hash: str | None, ckp_json: Mapping[str, Any]) -> ProcedureIR | None:
+        """The IR of a stored procedure; None when it does not compile (or no longer to ``ir_hash``)."""
+        key = (row_id, ir_hash or "")
+        hit = self._items.get(key)
+        if hit is not None:
+            self._items.move_to_end(key)
+            return hit
+        ir = compile_data(dict(ckp_json)).ir
+        if ir is None or (ir_hash and ir.ir_hash != ir_hash):
+            return None
+        self._items[(row_id, ir.ir_hash)] = ir
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return ir
+
+
+class DbProcedureResolver:
+    """The ProcedureResolver port (subflows) over the ``procedures`` table."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: IrCache) -> None:
+        self.sessions = sessions
+        self.cache = cache
+
+    async def resolve(self, procedure_id: str, version: str | None = None) -> ProcedureIR:
+        async with self.sessions() as session:
+            row = await latest_procedure(session, procedure_id, version)
+        if row is None:
+            raise ProcedureNotFound(f"procedure {procedure_id!r}{' v' + version if version else ''} is not "
+                                    "in the catalog")
+        ir = self.cache.compile(row.id, row.ir_hash, row.ckp_json) or self.cache.compile(row.id, None,
+                                                                                           row.ckp_json)
+        if ir is None:
+            raise ProcedureNotFound(f"procedure {procedure_id!r} v{row.version} does not compile")
+        return ir
+
+
+async def pick_version(session: AsyncSession, procedure_id: str, version: str | None) -> Any | None:
+    """Which stored version a run of ``procedure_id`` uses: the named one; else the latest
+    active; else the latest non-archived; else the latest (versions compared numerically
+    part by part). A row of (id, procedure_id, version, status, project_id, ir_hash, created_at)
+    without the document, or None."""
+    query = select(Procedure.id, Procedure.procedure_id, Procedure.version, Procedure.status, Procedure.project_id,
+                   Procedure.ir_hash, Procedure.created_at).where(Procedure.procedure_id == procedure_id)
+    if version:
+        query = query.where(Procedure.version == version)
+    rows = (await session.execute(query)).all()
+    if not rows:
+        return None
+    pool = ([r for r in rows if r.status == "active"] or [r for r in rows if r.status != "archived"] or list(rows))
+    return max(pool, key=lambda r: (version_key(r.version), r.created_at))
+
+
+async def latest_procedure(session: AsyncSession, procedure_id: str, version: str | None) -> Procedure | None:
+    """The procedure row :func:`pick_version` chooses, with its document."""
+    chosen = await pick_version(session, procedure_id, version)
+    return await session.get(Procedure, chosen.id) if chosen is not None else None
+
+
+class DbAgentClient:
+    """The AgentClient port: a channel's call goes to one of its online agents, in turn.
+
+    Agents of ``agent_instances`` with the channel (case-insensitive), status ``online``
+    and a closed (or expired) circuit are eligible; when some declare capabilities, the
+    ones offering the action are preferred. The list is re-read at most every
+    ``refresh_s`` seconds. ``static`` channels (settings, tests) are used when the table
+    has no agent for a channel.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, http: httpx.AsyncClient,
+                 refresh_s: float = 1.0, static: Mapping[str, str] | None = None) -> None:
+        self.sessions = sessions
+        self.http = http
+        self.refresh_s = refresh_s
+        self.static = {k.casefold(): v for k, v in (static or {}).items()}
+        self._clients: dict[str, HttpAgentClient] = {}
+        self._agents: list[AgentInstance] = []
+        self._loaded_at = 0.0
+        self._turns: dict[str, itertools.count[int]] = {}
+
+    async def _eligible(self, channel: str, action: str) -> list[tuple[str, str]]:
+        if time.monotonic() - self._loaded_at > self.refresh_s:
+            now = datetime.now(UTC)
+            async with self.sessions() as session:
+                self._agents = list((await session.scalars(
+                    select(AgentInstance).where(AgentInstance.status == "online",
+                                                or_(AgentInstance.circuit_state != "open",
+                                                    AgentInstance.circuit_open_until <= now))
+                    .order_by(AgentInstance.pool_id, AgentInstance.created_at))).all())
+            self._loaded_at = time.monotonic()
+        mine = [a for a in self._agents if a.channel.casefold() == channel.strip().casefold()]
+        capable = [a for a in mine if a.capabilities and action in _capability_names(a.capabilities)]
+        chosen = capable or [a for a in mine if not a.capabilities] or mine
+        return [(a.agent_id, a.base_url) for a in chosen]
+
+    async def execute(self, channel: str, action: str, params: Mapping[str, Any], *, run_id: str, node_id: str,
+                      step_id: str, timeout_s: float | None = None) -> Any:
+        agents = await self._eligible(channel, action)
+        if agents:
+            turn = next(self._turns.setdefault(channel.casefold(), itertools.count()))
+            base_url = agents[turn % len(agents)][1]
+        elif channel.casefold() in self.static:
+            base_url = self.static[channel.casefold()]
+        else:
+            raise AgentError(f"no online agent serves channel {channel!r}; register one with POST /api/agents",
+                             error_type="NoAgentForChannel", retryable=False, details={"channel": channel})
+        client = self._clients.get(base_url)
+        if client is None:
+            client = self._clients[base_url] = HttpAgentClient(http_client=self.http)
+        client.register(channel, base_url)
+        return await client.execute(channel, action, params, run_id=run_id, node_id=node_id, step_id=step_id,
+                                    timeout_s=timeout_s)
+
+
+def _capability_names(capabilities: list[Any]) -> set[str]:
+    names: set[str] = set()
+    for item in capabilities:
+        if isinstance(item, str):
+            names.add(item)
+        elif isinstance(item, Mapping) and isinstance(item.get("name") or item.get("action"), str):
+            names.add(str(item.get("name") or item.get("action")))
+    return names
+
+
+async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncSession], sink: DbEventSink,
+                         cache: IrCache, stack: AsyncExitStack) -> Services:
+    """Runtime services for the server; clients are closed by ``stack``."""
+    from langorch.connectors.secrets import RoutingSecrets
+
+    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+    stack.push_async_callback(http.aclose)
+    llm = None
+    base_url = settings.llm.base_url or os.environ.get("OPENAI_BASE_URL")
+    api_key = settings.llm.api_key or os.environ.get("OPENAI_API_KEY")
+    if base_url or api_key:
+        from langorch.connectors.llm import OpenAICompatibleLlm
+
+        llm = OpenAICompatibleLlm(base_url=base_url, api_key=api_key)
+        stack.push_async_callback(llm.aclose)
+    return Services(
+        events=sink,
+        agents=DbAgentClient(sessions, http=http),
+        llm=llm,
+        secrets=RoutingSecrets(),
+        step_store=DbStepStore(sessions, postgres=settings.db.is_postgres),
+        resolver=DbProcedureResolver(sessions, cache),
+        http=http,
+        default_model=settings.llm.default_model,
+    )
+
+
+@dataclass
+class ServerRuntime:
+    """What the API routes and the worker share within one process."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    hub: Hub
+    sink: DbEventSink
+    cache: IrCache
+    checkpointer: Any
+    runner: Runner
+    cancel_requested: set[str] = field(default_factory=set)
+    """Runs running here whose cancellation was requested (read by the worker's is_cancelled)."""
+
+    @property
+    def postgres(self) -> bool:
+        return self.settings.db.is_postgres
+
+
+async def open_runtime(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+                       stack: AsyncExitStack) -> ServerRuntime:
+    """Hub (bridged by LISTEN/NOTIFY on PostgreSQL), event sink, checkpointer and runner for
+    this process; everything is closed by ``stack`` in reverse order."""
+    from langorch.runtime.checkpointer import open_checkpointer
+    from langorch.services.hub import PgBridge
+
+    hub = Hub()
+    if settings.db.is_postgres:
+        bridge = PgBridge(hub, settings.db.url)
+        await bridge.start()
+        stack.push_async_callback(bridge.stop)
+    sink = DbEventSink(sessions, hub)
+    await sink.start()
+    stack.push_async_callback(sink.stop)
+    checkpointer = await stack.enter_async_context(open_checkpointer(settings.db.checkpoint_target()))
+    cache = IrCache()
+    services = await build_services(settings, sessions, sink, cache, stack)
+    runner = Runner(services, checkpointer, durability=settings.worker.durability)
+    rt = ServerRuntime(settings=settings, sessions=sessions, hub=hub, sink=sink, cache=cache,
+                       checkpointer=checkpointer, runner=runner)
+    return rt

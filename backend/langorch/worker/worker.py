@@ -1,0 +1,371 @@
+"""The worker: claims run jobs and drives them through the Runner.
+
+One :class:`Worker` runs up to ``concurrency`` jobs at once in its event loop. It claims
+as soon as the hub says a job was queued (a new run, a decision), and polls every
+``poll_interval_s`` only as a fallback. While it holds jobs it heartbeats them; a job it
+no longer holds (reclaimed by another worker after a stall) is abandoned without
+recording anything. A job's outcome, its final events and the approvals it opened are
+committed in one transaction.
+
+Cancellation reaches a running run through ``is_cancelled`` (checked by the runtime at
+every node and step), fed by the hub and by a database check every half second; a step
+still running ``cancel_grace_s`` later is interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from langorch.ckp.ir import ProcedureIR
+from langorch.runtime.ports import RunEvent as PortEvent
+from langorch.runtime.runner import ResumeError, RunOutcome
+from langorch.services import queue
+from langorch.services.approvals import known_interrupts, record_pending
+from langorch.services.errors import ServiceError
+from langorch.services.runs import pinned_ir, record_outcome
+from langorch.services.runtime_wiring import ServerRuntime
+from langorch.store.models import Procedure, Run
+
+__all__ = ["Worker"]
+
+log = logging.getLogger(__name__)
+
+CANCEL_CHECK_S = 0.5
+
+
+@dataclass
+class _Active:
+    job: queue.ClaimedJob
+    task: asyncio.Task[None]
+    inner: asyncio.Task[RunOutcome] | None = None
+    hard_cancelled: bool = False
+    lost: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+
+class Worker:
+    """Claims and runs jobs; ``start``/``stop`` for a long-running process, ``run_once`` for tests."""
+
+    def __init__(self, rt: ServerRuntime, *, worker_id: str | None = None, concurrency: int | None = None,
+                 embedded: bool = False) -> None:
+        ws = rt.settings.worker
+        self.rt = rt
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.concurrency = concurrency or ws.concurrency
+        self.poll_interval_s = ws.poll_interval_s
+        self.heartbeat_s = ws.heartbeat_s
+        self.cancel_grace_s = ws.cancel_grace_s
+        self.embedded = embedded
+        self._active: dict[str, _Active] = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: list[Any] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await queue.register_worker(self.rt.sessions, self.worker_id, concurrency=self.concurrency,
+                                    embedded=self.embedded)
+        self._unsubscribe = [self.rt.hub.subscribe("jobs", lambda _m: self._wake.set()),
+                             self.rt.hub.subscribe("cancel", self._on_cancel)]
+        self._tasks = [asyncio.create_task(self._main(), name="worker-claim"),
+                       asyncio.create_task(self._heartbeats(), name="worker-heartbeat"),
+                       asyncio.create_task(self._cancel_watch(), name="worker-cancel-watch")]
+        log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
+
+    async def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop claiming, let running jobs finish for ``timeout_s``, then hand the rest back."""
+        self._stopping = True
+        self._wake.set()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        running = [a.task for a in self._active.values()]
+        if running:
+            _done, pending = await asyncio.wait(running, timeout=timeout_s)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        with contextlib.suppress(Exception):
+            await queue.unregister_worker(self.rt.sessions, self.worker_id)
+
+    @property
+    def running_runs(self) -> set[str]:
+        return set(self._active)
+
+    def describe(self) -> dict[str, Any]:
+        """For /api/health."""
+        return {"worker_id": self.worker_id, "running": not self._stopping, "concurrency": self.concurrency,
+                "active_jobs": len(self._active), "active_runs": sorted(self._active)}
+
+    async def run_once(self) -> int:
+        """Claim jobs until every slot is busy or none is left; returns how many started."""
+        started = 0
+        while not self._stopping and len(self._active) < self.concurrency:
+            job = await queue.claim(self.rt.sessions, self.worker_id, postgres=self.rt.postgres,
+                                    skip_runs=frozenset(self._active))
+            if job is None:
+                break
+            task = asyncio.create_task(self._execute(job), name=f"job-{job.job_id}")
+            self._active[job.run_id] = _Active(job, task)
+            task.add_done_callback(functools.partial(self._done, job.run_id))
+            started += 1
+        return started
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Run jobs until the queue is empty and nothing runs (tests)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            await self.run_once()
+            if not self._active:
+                if await self.run_once() == 0:
+                    return
+                continue
+            await asyncio.wait([a.task for a in self._active.values()], return_when=asyncio.FIRST_COMPLETED)
+        raise TimeoutError("jobs still running after drain timeout")
+
+    def _done(self, run_id: str, _task: object = None) -> None:
+        self._active.pop(run_id, None)
+        self.rt.cancel_requested.discard(run_id)
+        self._wake.set()
+
+    # -- loops -------------------------------------------------------------------------------------
+
+    async def _main(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception as exc:  # database trouble: back off, then try again
+                log.warning("worker %s could not claim: %s", self.worker_id, exc)
+                await asyncio.sleep(min(self.poll_interval_s, 1.0))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                active = dict(self._active)
+                held = await queue.heartbeat(self.rt.sessions, self.worker_id,
+                                             [a.job.job_id for a in active.values()],
+                                             concurrency=self.concurrency, embedded=self.embedded)
+            except Exception as exc:
+                log.warning("worker %s heartbeat failed: %s", self.worker_id, exc)
+                continue
+            for run_id, item in active.items():
+                if item.job.job_id not in held and not item.task.done() and self._active.get(run_id) is item:
+                    log.warning("job %s of run %s was reclaimed by another worker; abandoning it",
+                                item.job.job_id, run_id)
+                    item.lost = True
+                    if item.inner is not None:
+                        item.inner.cancel()
+
+    async def _cancel_watch(self) -> None:
+        while True:
+            await asyncio.sleep(CANCEL_CHECK_S)
+            running = list(self._active)
+            if not running:
+                continue
+            try:
+                async with self.rt.sessions() as session:
+                    flagged = (await session.scalars(select(Run.run_id).where(
+                        Run.run_id.in_(running), Run.cancellation_requested.is_(True)))).all()
+            except Exception as exc:
+                log.warning("cancel check failed: %s", exc)
+                continue
+            for run_id in flagged:
+                if run_id not in self.rt.cancel_requested:
+                    self._on_cancel({"run_id": run_id})
+
+    def _on_cancel(self, message: dict[str, Any]) -> None:
+        run_id = str(message.get("run_id"))
+        item = self._active.get(run_id)
+        if item is None:
+            return
+        self.rt.cancel_requested.add(run_id)
+        asyncio.get_running_loop().call_later(self.cancel_grace_s, self._hard_cancel, run_id, item)
+
+    def _hard_cancel(self, run_id: str, item: _Active) -> None:
+        if self._active.get(run_id) is item and item.inner is not None and not item.inner.done():
+            item.hard_cancelled = True
+            item.inner.cancel()
+
+    # -- one job ---------------------------------------------------------------------------------------
+
+    async def _execute(self, job: queue.ClaimedJob) -> None:
+        rt = self.rt
+        run_id = job.run_id
+        rt.sink.pin(run_id)
+        item = self._active.get(run_id)
+        try:
+            loaded = await self._load(job)
+            if loaded is None:
+                return
+            ir, run_inputs, known = loaded
+            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known))
+            if item is None:
+                item = self._active.get(run_id)
+            if item is not None:
+                item.inner = inner
+            try:
+                outcome = await inner
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if (current is not None and current.cancelling()) or item is None or not (
+                        item.hard_cancelled or item.lost):
+                    inner.cancel()
+                    await self._give_back(job)
+                    raise
+                if item.lost:
+                    return
+                await rt.sink.emit(PortEvent(run_id, "run_canceled", {"reason": "canceled by request",
+                                                                      "interrupted": True}, ts=time.time()))
+                outcome = RunOutcome(run_id, "canceled")
+            except Exception as exc:
+                log.exception("run %s failed inside the runtime", run_id)
+                error = {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
+                         "retryable": False}
+                await rt.sink.emit(PortEvent(run_id, "run_failed", {"error": error, "node_id": None},
+                                             ts=time.time()))
+                outcome = RunOutcome(run_id, "failed", error=error)
+            if item is not None and item.lost:
+                return
+            await self._finish(job, outcome)
+        finally:
+            if item is not None and item.lost:
+                rt.sink.take_held(run_id)  # the worker that reclaimed the job reports the end
+            rt.sink.unpin(run_id)
+
+    async def _load(self, job: queue.ClaimedJob) -> tuple[ProcedureIR, dict[str, Any], list[str]] | None:
+        rt = self.rt
+        async with rt.sessions() as session:
+            run = await session.get(Run, job.run_id)
+            ir = rt.cache.get(run.procedure_row_id, run.ir_hash) if run is not None else None
+            row = None
+            if run is not None and ir is None and run.procedure_row_id:
+                row = await session.get(Procedure, run.procedure_row_id)
+            fresh = job.kind == "start" and job.attempts == 1
+            known = [] if fresh else await known_interrupts(session, job.run_id)
+        if run is None:
+            await self._close(job, "canceled", "the run was deleted")
+            return None
+        if run.cancellation_requested:
+            rt.cancel_requested.add(job.run_id)
+        try:
+            if ir is None:
+                if row is None:
+                    raise ServiceError(f"the procedure version of run {job.run_id!r} was deleted")
+                ir = pinned_ir(rt, row, run.ir_hash)
+        except ServiceError as exc:
+            error = {"type": "ProcedureUnavailable", "message": exc.message, "retryable": False}
+            await rt.sink.emit(PortEvent(job.run_id, "run_failed", {"error": error, "node_id": None},
+                                         ts=time.time()))
+            await self._finish(job, RunOutcome(job.run_id, "failed", error=error))
+            return None
+        return ir, dict(run.input_vars or {}), known
+
+    async def _drive(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
+                     known: list[str]) -> RunOutcome:
+        runner = self.rt.runner
+        run_id = job.run_id
+        cancel_set = self.rt.cancel_requested
+
+        def is_cancelled() -> bool:
+            return run_id in cancel_set
+
+        kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known}
+        if job.kind == "resume":
+            decision = job.payload.get("decision")
+            try:
+                return await runner.resume(ir, run_id, decision, interrupt_id=job.payload.get("interrupt_id"), **kw)
+            except ResumeError as exc:
+                # Delivered before a crash, or the gate is gone: carry on from where the run is.
+                log.info("run %s: decision not delivered (%s); continuing from its checkpoint", run_id, exc)
+                return await self._continue(ir, run_id, kw)
+        if job.kind == "retry":
+            await self.rt.sink.emit(PortEvent(run_id, "run_started", {
+                "procedure_id": ir.procedure_id, "version": ir.version, "ir_hash": ir.ir_hash, "inputs": inputs,
+                "retry_of": job.payload.get("retry_of"), "from_node": job.payload.get("from_node")},
+                ts=time.time()))
+            return await self._continue(ir, run_id, kw)
+        if job.attempts > 1 and await self._has_checkpoint(run_id):
+            await self.rt.sink.emit(PortEvent(run_id, "run_recovered", {"attempt": job.attempts}, ts=time.time()))
+            return await self._continue(ir, run_id, kw)
+        return await runner.start(ir, run_id, inputs, **kw)
+
+    async def _continue(self, ir: ProcedureIR, run_id: str, kw: dict[str, Any]) -> RunOutcome:
+        try:
+            return await self.rt.runner.resume(ir, run_id, None, **kw)
+        except ResumeError:
+            return await self.rt.runner.inspect(ir, run_id)
+
+    async def _has_checkpoint(self, run_id: str) -> bool:
+        config = {"configurable": {"thread_id": run_id, "checkpoint_ns": ""}}
+        return await self.rt.checkpointer.aget_tuple(config) is not None
+
+    async def _finish(self, job: queue.ClaimedJob, outcome: RunOutcome) -> None:
+        """Record the outcome, open approvals and close the job in one transaction."""
+        rt = self.rt
+        run_id = job.run_id
+        await rt.sink.flush()
+        held = rt.sink.take_held(run_id)
+        for attempt in range(5):
+            try:
+                async with rt.sessions() as session:
+                    if not await queue.finish_job(session, job.job_id, self.worker_id):
+                        await session.rollback()
+                        log.warning("job %s was reclaimed before it finished; dropping its outcome", job.job_id)
+                        return
+                    status = await record_outcome(session, run_id, outcome,
+                                                  cancel_requested=run_id in rt.cancel_requested,
+                                                  may_have_approvals=job.kind != "start" or job.attempts > 1
+                                                  or bool(outcome.pending))
+                    events = list(held)
+                    created: list[str] = []
+                    if status == "waiting_approval":
+                        created = await record_pending(session, run_id, outcome.pending)
+                    elif status == "canceled" and outcome.status != "canceled":
+                        events = [e for e in events if e.type != "approval_requested"]
+                        events.append(PortEvent(run_id, "run_canceled", {"reason": "canceled by request"},
+                                                ts=time.time()))
+                    rows = await rt.sink.stage(session, run_id, events)
+                    await session.commit()
+            except Exception as exc:
+                rt.sink.forget(run_id)
+                log.warning("recording the outcome of run %s failed (%s); retrying", run_id, exc)
+                await asyncio.sleep(0.1 * (attempt + 1))
+                continue
+            rt.sink.committed(run_id, rows)
+            rt.hub.publish("runs", {"run_id": run_id, "status": status})
+            for approval_id in created:
+                rt.hub.publish("approvals", {"approval_id": approval_id, "run_id": run_id, "action": "created"})
+            return
+        log.error("could not record the outcome of run %s; its job will be reclaimed", run_id)
+
+    async def _close(self, job: queue.ClaimedJob, status: str, error: str) -> None:
+        async with self.rt.sessions() as session:
+            await queue.finish_job(session, job.job_id, self.worker_id, status=status, error=error)
+            await session.commit()
+
+    async def _give_back(self, job: queue.ClaimedJob) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(queue.release_job(self.rt.sessions, job.job_id, self.worker_id))
