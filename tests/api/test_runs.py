@@ -58,6 +58,25 @@ async def test_a_posted_run_is_committed_queued_and_then_completes(api: httpx.As
     assert done["started_at"] and done["ended_at"] and done["last_node_id"] == "done"
 
 
+async def test_sensitive_inputs_are_masked_in_every_run_answer(api: httpx.AsyncClient) -> None:
+    await import_procedure(api, doc("secretive", {
+        "greet": {"type": "sequence", "next_node": "done",
+                  "steps": [{"step_id": "hi", "action": "log", "value": "token {{token}}"}]},
+        "done": end(outputs={"echo": "{{token}}"}),
+    }, variables={"token": {"type": "string", "sensitive": True}}))
+
+    created = await api.post("/api/runs", json={"procedure_id": "secretive", "input_vars": {"token": "tk-123456"}})
+
+    assert created.status_code == 201, created.text
+    assert created.json()["input_vars"] == {"token": "***"}
+    done = await wait_status(api, created.json()["run_id"], "completed", "failed")
+    assert done["status"] == "completed", done
+    listed = (await api.get("/api/runs", params={"procedure_id": "secretive"})).text
+    timeline = (await api.get(f"/api/runs/{done['run_id']}/events")).text
+    for body in (str(done), listed, timeline):
+        assert "tk-123456" not in body
+
+
 async def test_inputs_are_checked_against_variables_schema_with_one_error_per_field(
         api: httpx.AsyncClient) -> None:
     await import_procedure(api, doc("typed", {"only": end()}, variables={

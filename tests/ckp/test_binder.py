@@ -153,3 +153,19 @@ def test_edges_list_every_declared_edge_with_kind_and_label() -> None:
 def test_nodes_outside_loops_and_branches_have_no_region() -> None:
     ir = compiled()
     assert all(node.region is None for node in ir.nodes.values())
+
+
+def test_wait_and_log_run_in_the_engine_even_inside_an_agent_node() -> None:
+    from langorch.ckp import compile_data
+
+    doc = {"procedure_id": "p", "version": "1", "workflow_graph": {"start_node": "web", "nodes": {
+        "web": {"type": "sequence", "agent": "WEB", "next_node": "done", "steps": [
+            {"step_id": "open", "action": "navigate", "url": "https://example.com"},
+            {"step_id": "pause", "action": "wait", "duration_ms": 10},
+            {"step_id": "note", "action": "log", "message": "opened"}]},
+        "done": {"type": "terminate", "status": "success"}}}}
+
+    ir = compile_data(doc).ir
+    assert ir is not None
+    kinds = {s.step_id: (s.binding.kind, s.binding.channel) for s in ir.nodes["web"].payload.steps}  # type: ignore[union-attr]
+    assert kinds == {"open": ("agent", "WEB"), "pause": ("internal", None), "note": ("internal", None)}

@@ -348,3 +348,22 @@ async def test_passing_validations_let_the_run_continue() -> None:
     out = await h.run(doc)
 
     assert out.status == "completed"
+
+
+@pytest.mark.asyncio
+async def test_write_file_creates_the_file_and_an_artifact_event(tmp_path: object) -> None:
+    from pathlib import Path
+
+    target = Path(str(tmp_path)) / "out" / "report.json"
+    h = Harness()
+    doc = ckp({"save": seq({"step_id": "write", "action": "write_file", "file_path": str(target),
+                            "value": {"total": "{{total}}"}}, next_node="done"), "done": end()},
+              variables={"total": {"type": "number", "default": 42}})
+
+    out = await h.run(doc)
+
+    assert out.status == "completed", out.error
+    assert target.read_text() == '{"total": 42}'
+    [artifact] = h.events.payloads("artifact_created")
+    assert artifact["name"] == "report.json" and artifact["mime_type"] == "application/json"
+    assert artifact["size"] == len('{"total": 42}')

@@ -238,6 +238,8 @@ def resolve_action(action: str, agent: str | None) -> tuple[I.Binding, str, str]
         if not tool:
             server, _, tool = rest.partition(".")
         return I.Binding("mcp", tool or rest, server=server or None, side_effect=True), "", ""
+    if action in catalog.ALWAYS_INTERNAL:
+        return I.Binding("internal", action, side_effect=side_effect), "", ""
     if action in catalog.LLM_ACTIONS or upper in catalog.LLM_CHANNELS:
         return I.Binding("llm", action, channel=channel or "LLM", side_effect=False), "", ""
     if not channel or upper in catalog.ORCHESTRATOR_CHANNELS:
@@ -367,7 +369,7 @@ def _trigger(procedure: Procedure) -> I.TriggerIR | None:
 
 
 # ----------------------------------------------------------------------------- hashing
-IR_FORMAT = "langorch-ir/1"
+IR_FORMAT = "langorch-ir/2"
 """Part of every IR hash. Change it whenever the binder maps the same CKP differently."""
 
 

@@ -13,6 +13,11 @@ INTERNAL_ACTIONS: frozenset[str] = frozenset({
 })
 """Actions the orchestrator runs itself when the node has no agent (or MasterAgent)."""
 
+ALWAYS_INTERNAL: frozenset[str] = frozenset({
+    "log", "wait", "set_variable", "set_checkpoint", "restore_checkpoint", "noop",
+})
+"""Orchestration actions that run in the engine even inside a node bound to an agent channel."""
+
 SIDE_EFFECT_FREE: frozenset[str] = frozenset({
     "log", "wait", "set_variable", "set_checkpoint", "restore_checkpoint", "read_file",
     "list_directory", "noop", "wait_for_element", "wait_for_text", "wait_for_window",

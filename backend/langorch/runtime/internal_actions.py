@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,7 +36,13 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
     if action == "http_request":
         async with ctx.limiter.slot():
             return await _http(params, ctx, timeout_s)
-    return _file_action(action, params, ctx)
+    result = _file_action(action, params, ctx)
+    if action == "write_file" and isinstance(result, dict):
+        path = Path(result["path"])
+        await ctx.emit("artifact_created", {"name": path.name, "path": str(path.resolve()), "size": result["bytes"],
+                                            "mime_type": mimetypes.guess_type(path.name)[0] or "text/plain"},
+                       node_id=node_id, step_id=step_id)
+    return result
 
 
 async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | None) -> Any:

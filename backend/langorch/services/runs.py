@@ -109,6 +109,7 @@ def _new_run(row: Any, ir: ProcedureIR, inputs: dict[str, Any], **fields: Any) -
     run_id = new_id()
     return Run(run_id=run_id, procedure_id=row.procedure_id, procedure_version=row.version, procedure_row_id=row.id,
                ir_hash=ir.ir_hash, thread_id=run_id, status="queued", input_vars=inputs, total_prompt_tokens=0,
+               sensitive_vars=sorted(ir.sensitive_names) or None,
                total_completion_tokens=0, estimated_cost_usd=0.0, cancellation_requested=False, created_at=now,
                updated_at=now, **fields)
 

@@ -118,6 +118,8 @@ class Run(Base):
     triggered_by: Mapped[str | None] = mapped_column(String(200))
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     retry_of: Mapped[str | None] = mapped_column(String(64))
+    sensitive_vars: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Names of inputs marked sensitive: the API masks their values in every answer."""
     cancellation_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     checkpoints_pruned_at: Mapped[datetime | None] = mapped_column()
     """When the retention sweep deleted this finished run's LangGraph checkpoints."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from langorch.api.schemas.common import ApiModel
+from langorch.runtime.redaction import Redactor
 
 RunStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "canceled"]
 
@@ -54,6 +55,21 @@ class RunRead(ApiModel):
     ir_hash: str = Field(description="The compiled definition this run is pinned to.")
     retry_of: str | None = Field(None, description="The run this one retries.")
     cancellation_requested: bool = False
+    sensitive_vars: list[str] | None = Field(None, description="Inputs marked sensitive; their values are masked.")
+
+    @model_validator(mode="after")
+    def _mask_sensitive(self) -> RunRead:
+        names = set(self.sensitive_vars or ())
+        if not names:
+            return self
+        redactor = Redactor(names)
+        for name in names:
+            if self.input_vars.get(name) is not None:
+                redactor.add_secret(self.input_vars[name])
+        self.input_vars = redactor.redact(self.input_vars)
+        if self.output_vars is not None:
+            self.output_vars = redactor.redact(self.output_vars)
+        return self
 
 
 class RunEventRead(BaseModel):
