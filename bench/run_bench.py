@@ -6,6 +6,8 @@
 2. Other shared workloads (loop50, parallel4, approval resume) as absolute figures.
 3. Compiler: a generated 1,000-node CKP, as a ratio of json.loads + Pydantic validation
    (bench/compile_bench.py). Target ≤ 3.0.
+4. Through the API: chain20 runs/s with the embedded worker on SQLite (target ≥ 15) and
+   approval decision → run completed latency (target p95 ≤ 100 ms) (bench/api_bench.py).
 Prints figures; never fails the build (single figures drift ±30% on this machine).
 """
 
@@ -118,6 +120,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--skip-compile", action="store_true")
+    parser.add_argument("--skip-api", action="store_true")
     args = parser.parse_args()
     if not SHARED.exists():
         print(f"{SHARED} not found: the floor benchmark is needed for ratios", file=sys.stderr)
@@ -144,6 +147,12 @@ def main() -> int:
         print()
         sys.stdout.flush()
         subprocess.run([sys.executable, str(ROOT / "bench" / "compile_bench.py")], check=False)
+    if not args.skip_api:
+        print("\nThrough the API (embedded worker, SQLite)", flush=True)
+        sys.path.insert(0, str(ROOT / "bench"))
+        from api_bench import api_figures, print_figures
+
+        print_figures(api_figures(runs=200, approvals=50))
     return 0
 
 

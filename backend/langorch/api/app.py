@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,6 +14,7 @@ from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
 from langorch.api.limits import BodyLimitMiddleware
 from langorch.api.routes import ROUTERS
+from langorch.api.static import mount_ui
 from langorch.settings import Settings, get_settings
 from langorch.store.db import make_engine, make_sessionmaker
 from langorch.worker.embedded import start_runtime
@@ -47,4 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    ui = ui_directory(settings)
+    if ui is not None:
+        mount_ui(app, str(ui))
     return app
+
+
+def ui_directory(settings: Settings) -> Path | None:
+    """The built UI to serve at /: settings.api.static_dir, else the checkout's frontend/out."""
+    if settings.api.static_dir:
+        return Path(settings.api.static_dir)
+    built = Path(__file__).resolve().parents[3] / "frontend" / "out"
+    return built if (built / "index.html").is_file() else None
