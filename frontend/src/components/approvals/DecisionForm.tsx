@@ -1,0 +1,93 @@
+"use client";
+
+import { useId, useState } from "react";
+import { Button } from "@/components/ui/Button";
+import { inputClass } from "@/components/ui/Field";
+import { useApproverName } from "@/hooks/useApproverName";
+import { useDecideApproval } from "@/hooks/useDecideApproval";
+import { useToast } from "@/hooks/useToast";
+import { errorMessage } from "@/lib/api/errors";
+import type { ApprovalRead } from "@/lib/api/models";
+
+/** Approve / reject, pick an option, or provide input — with who decided and a comment. */
+export function DecisionForm({ approval: a, compact = false }: { approval: ApprovalRead; compact?: boolean }) {
+  const toast = useToast();
+  const decide = useDecideApproval();
+  const [name, setName] = useApproverName();
+  const [comment, setComment] = useState("");
+  const [input, setInput] = useState("");
+  const id = useId();
+
+  if (a.status !== "pending") {
+    return (
+      <p className="text-sm" data-testid="decision-summary">
+        Decided <strong>{a.decision ?? a.status}</strong>
+        {a.decided_by ? ` by ${a.decided_by}` : ""}
+        {a.comment ? ` — “${a.comment}”` : ""}
+      </p>
+    );
+  }
+
+  const send = (decision: string, payload?: unknown) =>
+    decide.mutate(
+      { approvalId: a.approval_id, decision, decidedBy: name, comment, payload },
+      {
+        onSuccess: (res) => toast.show("success", `${res.decision ?? decision} recorded; the run resumes`),
+        onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
+      },
+    );
+
+  const sendInput = () => {
+    let payload: unknown = input;
+    try {
+      payload = JSON.parse(input);
+    } catch {
+      payload = input;
+    }
+    send("approve", payload);
+  };
+
+  const options = (a.options ?? []).map((o) => (typeof o === "string" ? o : JSON.stringify(o)));
+  return (
+    <div className={`flex flex-col gap-3 ${compact ? "" : "max-w-xl"}`}>
+      {!compact ? (
+        <div className="grid gap-3 sm:grid-cols-2">
+          <div>
+            <label htmlFor={`${id}-who`} className="mb-1 block text-sm font-medium">Your name</label>
+            <input id={`${id}-who`} className={inputClass} value={name} autoComplete="name" onChange={(e) => setName(e.target.value)} />
+          </div>
+          <div>
+            <label htmlFor={`${id}-comment`} className="mb-1 block text-sm font-medium">Comment</label>
+            <input id={`${id}-comment`} className={inputClass} value={comment} onChange={(e) => setComment(e.target.value)} />
+          </div>
+        </div>
+      ) : null}
+      {a.decision_type === "provide_input" && !compact ? (
+        <div>
+          <label htmlFor={`${id}-input`} className="mb-1 block text-sm font-medium">Input (text or JSON)</label>
+          <textarea id={`${id}-input`} rows={4} className={`${inputClass} font-mono`} value={input} onChange={(e) => setInput(e.target.value)} />
+        </div>
+      ) : null}
+      <div className="flex flex-wrap gap-2">
+        {a.decision_type === "select_option" && options.length > 0 ? (
+          options.map((o) => (
+            <Button key={o} size={compact ? "sm" : "md"} variant="primary" disabled={decide.isPending} onClick={() => send(o)}>
+              {o}
+            </Button>
+          ))
+        ) : a.decision_type === "provide_input" && !compact ? (
+          <Button variant="primary" disabled={decide.isPending || input.trim() === ""} onClick={sendInput}>
+            Submit input
+          </Button>
+        ) : a.decision_type === "provide_input" ? null : (
+          <Button size={compact ? "sm" : "md"} variant="success" disabled={decide.isPending} onClick={() => send("approve")} data-testid="approve-button">
+            Approve<span className="sr-only"> {a.node_id}</span>
+          </Button>
+        )}
+        <Button size={compact ? "sm" : "md"} variant="danger" disabled={decide.isPending} onClick={() => send("reject")} data-testid="reject-button">
+          Reject<span className="sr-only"> {a.node_id}</span>
+        </Button>
+      </div>
+    </div>
+  );
+}

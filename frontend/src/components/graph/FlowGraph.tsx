@@ -1,0 +1,158 @@
+"use client";
+
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  type Edge,
+  type NodeMouseHandler,
+} from "@xyflow/react";
+import { useMemo } from "react";
+import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
+import { TIER_COLOR } from "@/lib/ckp/tiers";
+import type { RunOverlay } from "@/lib/events/timeline";
+import { ControlNode } from "./nodes/ControlNode";
+import { DeterministicNode } from "./nodes/DeterministicNode";
+import { IntelligentNode } from "./nodes/IntelligentNode";
+import type { CkpFlowNode, OverlayState } from "./types";
+
+// Module scope: React Flow re-mounts every node when this object changes identity.
+const nodeTypes = {
+  deterministic: DeterministicNode,
+  intelligent: IntelligentNode,
+  control: ControlNode,
+};
+
+const EDGE_COLOR: Record<string, string> = {
+  reject: "#dc2626",
+  fail: "#dc2626",
+  fallback: "#dc2626",
+  escalation: "#d97706",
+  timeout: "#d97706",
+  approve: "#16a34a",
+  pass: "#16a34a",
+};
+
+export interface GraphInput extends GraphModel {
+  /** Server layout when present; otherwise laid out here. */
+  positions?: Map<string, { x: number; y: number }>;
+}
+
+function overlayOf(id: string, overlay: RunOverlay | undefined): OverlayState {
+  if (!overlay) return "none";
+  if (overlay.failed.has(id)) return "failed";
+  if (overlay.current.has(id)) return "current";
+  if (overlay.visited.has(id)) return "visited";
+  return "pending";
+}
+
+export function FlowGraph({
+  graph,
+  overlay,
+  selected,
+  onSelect,
+  height = 520,
+  label,
+}: {
+  graph: GraphInput;
+  overlay?: RunOverlay;
+  selected?: string | null;
+  onSelect?: (nodeId: string) => void;
+  height?: number;
+  label: string;
+}) {
+  const positions = useMemo(() => graph.positions ?? layoutGraph(graph), [graph]);
+  const nodes = useMemo<CkpFlowNode[]>(
+    () =>
+      graph.nodes.map((n) => {
+        const state = overlayOf(n.id, overlay);
+        return {
+          id: n.id,
+          type: n.tier,
+          position: positions.get(n.id) ?? { x: 0, y: 0 },
+          selected: selected === n.id,
+          ariaLabel: `${n.type} node ${n.id}${state !== "none" ? `, ${state}` : ""}`,
+          data: {
+            tier: n.tier,
+            nodeId: n.id,
+            ckpType: n.type,
+            label: n.label,
+            agent: n.agent ?? null,
+            isStart: n.is_start,
+            overlay: state,
+            error: state === "failed" ? (overlay?.errors.get(n.id) ?? null) : null,
+          },
+        };
+      }),
+    [graph, positions, overlay, selected],
+  );
+  const edges = useMemo<Edge[]>(
+    () =>
+      graph.edges.map((e) => {
+        const color = EDGE_COLOR[e.kind] ?? "#64748b";
+        const taken = overlay ? overlay.visited.has(e.source) && overlay.visited.has(e.target) : false;
+        return {
+          id: e.id,
+          source: e.source,
+          target: e.target,
+          label: e.label || (e.kind === "next" ? undefined : e.kind),
+          animated: overlay ? overlay.current.has(e.target) && taken : false,
+          style: {
+            stroke: color,
+            strokeWidth: taken ? 2.5 : 1.5,
+            strokeDasharray: e.kind === "fallback" || e.kind === "escalation" ? "6 4" : undefined,
+          },
+          markerEnd: { type: MarkerType.ArrowClosed, color },
+          labelStyle: { fontSize: 11 },
+        };
+      }),
+    [graph, overlay],
+  );
+  const onNodeClick: NodeMouseHandler<CkpFlowNode> = (_, node) => onSelect?.(node.id);
+  return (
+    <div style={{ height }} className="rounded-lg border border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900" role="group" aria-label={label}>
+      <ReactFlow<CkpFlowNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodeClick={onNodeClick}
+        nodesDraggable={false}
+        nodesConnectable={false}
+        fitView
+        fitViewOptions={{ padding: 0.15 }}
+        minZoom={0.2}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <Controls showInteractive={false} />
+        <MiniMap<CkpFlowNode>
+          pannable
+          zoomable
+          ariaLabel="Graph overview"
+          nodeColor={(n) => TIER_COLOR[n.type]}
+        />
+      </ReactFlow>
+    </div>
+  );
+}
+
+export function TierLegend() {
+  return (
+    <ul className="flex flex-wrap gap-4 text-xs" aria-label="Node tiers">
+      {(
+        [
+          ["deterministic", "Deterministic: sequence, processing, transform, subflow"],
+          ["intelligent", "Intelligent: llm_action"],
+          ["control", "Control: logic, loop, parallel, verification, human_approval, terminate"],
+        ] as const
+      ).map(([tier, text]) => (
+        <li key={tier} className="flex items-center gap-1.5">
+          <span className="inline-block h-3 w-3 rounded-sm" style={{ background: TIER_COLOR[tier] }} aria-hidden="true" />
+          {text}
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,73 @@
+import { Handle, Position } from "@xyflow/react";
+import { TIER_CLASSES, TIER_LABEL } from "@/lib/ckp/tiers";
+import type { CkpNodeData } from "../types";
+
+const ICON: Record<string, string> = {
+  sequence: "▶",
+  processing: "⚙",
+  transform: "⇄",
+  subflow: "⧉",
+  llm_action: "✦",
+  logic: "◆",
+  loop: "↻",
+  parallel: "⫴",
+  verification: "✓",
+  human_approval: "✋",
+  terminate: "■",
+};
+
+const OVERLAY: Record<CkpNodeData["overlay"], string> = {
+  none: "",
+  pending: "opacity-50",
+  visited: "ring-2 ring-green-600 dark:ring-green-400",
+  current: "ring-4 ring-blue-500 animate-pulse",
+  failed: "!border-red-600 !bg-red-100 !text-red-950 ring-4 ring-red-600 dark:!bg-red-950 dark:!text-red-50",
+};
+
+const OVERLAY_TEXT: Record<CkpNodeData["overlay"], string> = {
+  none: "",
+  pending: "not reached",
+  visited: "done",
+  current: "running now",
+  failed: "failed",
+};
+
+/** The body every node type draws; the tier decides the colour. */
+export function NodeCard({ data, selected }: { data: CkpNodeData; selected: boolean }) {
+  return (
+    <div
+      className={`w-52 rounded-lg border-2 px-3 py-2 text-left shadow-sm ${TIER_CLASSES[data.tier]} ${OVERLAY[data.overlay]} ${
+        selected ? "outline-2 outline-offset-2 outline-slate-900 dark:outline-white" : ""
+      }`}
+      data-testid={`graph-node-${data.nodeId}`}
+      data-tier={data.tier}
+      data-overlay={data.overlay}
+    >
+      <Handle type="target" position={Position.Left} className="!bg-slate-500" />
+      <div className="flex items-center justify-between gap-2 text-[11px] font-semibold tracking-wide uppercase opacity-80">
+        <span>
+          <span aria-hidden="true">{ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
+        </span>
+        {data.isStart ? <span className="rounded bg-slate-900 px-1 text-[10px] text-white dark:bg-white dark:text-slate-900">start</span> : null}
+      </div>
+      <div className="mt-0.5 truncate text-sm font-semibold" title={data.nodeId}>
+        {data.nodeId}
+      </div>
+      {data.label !== data.nodeId ? (
+        <div className="truncate text-xs opacity-80" title={data.label}>
+          {data.label}
+        </div>
+      ) : null}
+      <div className="mt-1 flex items-center justify-between text-[11px] opacity-80">
+        <span>{data.agent ?? TIER_LABEL[data.tier]}</span>
+        {data.overlay !== "none" ? <span className="font-semibold">{OVERLAY_TEXT[data.overlay]}</span> : null}
+      </div>
+      {data.error ? (
+        <div className="mt-1 line-clamp-3 text-xs font-medium text-red-800 dark:text-red-200" data-testid={`graph-node-error-${data.nodeId}`}>
+          {data.error}
+        </div>
+      ) : null}
+      <Handle type="source" position={Position.Right} className="!bg-slate-500" />
+    </div>
+  );
+}

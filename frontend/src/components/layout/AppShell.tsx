@@ -1,0 +1,85 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+import type { ReactNode } from "react";
+import { useApprovalStream } from "@/hooks/useApprovalStream";
+import { usePendingApprovalCount } from "@/hooks/usePendingApprovalCount";
+import { ApprovalsLiveContext } from "./live-context";
+import { ThemeToggle } from "./ThemeToggle";
+
+const NAV = [
+  { href: "/", label: "Dashboard" },
+  { href: "/procedures", label: "Procedures" },
+  { href: "/runs", label: "Runs" },
+  { href: "/approvals", label: "Approvals" },
+  { href: "/agents", label: "Agents" },
+  { href: "/projects", label: "Projects" },
+  { href: "/leases", label: "Leases" },
+] as const;
+
+function isActive(pathname: string, href: string): boolean {
+  const path = pathname.replace(/\/+$/, "").replace(/\.html$/, "") || "/";
+  return href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
+}
+
+export function AppShell({ children }: { children: ReactNode }) {
+  const pathname = usePathname();
+  const live = useApprovalStream();
+  const pending = usePendingApprovalCount();
+  return (
+    <ApprovalsLiveContext.Provider value={live}>
+    <div className="flex min-h-screen flex-col md:flex-row">
+      <a
+        href="#main"
+        className="sr-only z-50 rounded bg-blue-700 px-3 py-2 text-white focus:not-sr-only focus:absolute focus:top-2 focus:left-2"
+      >
+        Skip to content
+      </a>
+      <aside className="flex shrink-0 flex-col bg-slate-900 text-slate-100 md:sticky md:top-0 md:h-screen md:w-56">
+        <div className="px-4 py-4">
+          <Link href="/" className="text-lg font-bold tracking-tight text-white">
+            LangOrch
+          </Link>
+          <p className="text-xs text-slate-400">Procedure operations</p>
+        </div>
+        <nav aria-label="Main" className="flex-1 px-2">
+          <ul className="flex flex-row flex-wrap gap-1 md:flex-col">
+            {NAV.map((item) => {
+              const active = isActive(pathname, item.href);
+              return (
+                <li key={item.href}>
+                  <Link
+                    href={item.href}
+                    aria-current={active ? "page" : undefined}
+                    className={`flex items-center justify-between rounded-md px-3 py-2 text-sm ${
+                      active ? "bg-slate-700 font-semibold text-white" : "text-slate-200 hover:bg-slate-800"
+                    }`}
+                  >
+                    {item.label}
+                    {item.href === "/approvals" && pending > 0 ? (
+                      <span
+                        className="ml-2 rounded-full bg-amber-400 px-2 text-xs font-bold text-slate-900"
+                        aria-label={`${String(pending)} pending`}
+                        data-testid="pending-approvals-badge"
+                      >
+                        {pending}
+                      </span>
+                    ) : null}
+                  </Link>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+        <div className="border-t border-slate-800 p-2">
+          <ThemeToggle />
+        </div>
+      </aside>
+      <main id="main" className="min-w-0 flex-1 px-4 py-6 md:px-8">
+        {children}
+      </main>
+    </div>
+    </ApprovalsLiveContext.Provider>
+  );
+}

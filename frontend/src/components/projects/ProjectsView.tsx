@@ -1,0 +1,134 @@
+"use client";
+
+import Link from "next/link";
+import { useState, type SyntheticEvent } from "react";
+import { Button } from "@/components/ui/Button";
+import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
+import { ErrorBox } from "@/components/ui/ErrorBox";
+import { TextField } from "@/components/ui/Field";
+import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
+import { Time } from "@/components/ui/Time";
+import { useDeleteProject } from "@/hooks/useDeleteProject";
+import { useProjectCost } from "@/hooks/useProjectCost";
+import { useProjects } from "@/hooks/useProjects";
+import { useSaveProject } from "@/hooks/useSaveProject";
+import { useToast } from "@/hooks/useToast";
+import { ApiError, errorMessage } from "@/lib/api/errors";
+import type { ProjectRead } from "@/lib/api/models";
+import { formatCost, formatNumber } from "@/lib/format/format";
+
+function ProjectForm({ project, onDone }: { project?: ProjectRead; onDone: () => void }) {
+  const save = useSaveProject();
+  const toast = useToast();
+  const [name, setName] = useState(project?.name ?? "");
+  const [description, setDescription] = useState(project?.description ?? "");
+  const fieldError = (f: string) => (save.error instanceof ApiError ? (save.error.fieldErrors.find((e) => e.field === f)?.message ?? null) : null);
+  const submit = (e: SyntheticEvent) => {
+    e.preventDefault();
+    save.mutate(
+      { id: project?.id, name: name.trim(), description: description.trim() || null },
+      {
+        onSuccess: (p) => {
+          toast.show("success", `${project ? "Saved" : "Created"} ${p.name}`);
+          if (!project) {
+            setName("");
+            setDescription("");
+          }
+          onDone();
+        },
+        onError: (err) => toast.show("error", errorMessage(err)),
+      },
+    );
+  };
+  return (
+    <form onSubmit={submit} className="grid gap-3 md:grid-cols-[1fr_2fr_auto] md:items-end" aria-label={project ? `Edit ${project.name}` : "New project"}>
+      <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={fieldError("name")} maxLength={200} />
+      <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
+      <div className="flex gap-2">
+        <Button type="submit" variant="primary" disabled={save.isPending || name.trim() === ""}>
+          {project ? "Save" : "Create project"}
+        </Button>
+        {project ? <Button onClick={onDone}>Cancel</Button> : null}
+      </div>
+    </form>
+  );
+}
+
+function CostLine({ projectId }: { projectId: string }) {
+  const cost = useProjectCost(projectId);
+  if (cost.isPending) return <span className="text-xs">…</span>;
+  if (cost.isError) return <span className="text-xs">—</span>;
+  return (
+    <span className="text-xs text-slate-600 dark:text-slate-400">
+      {formatNumber(cost.data.run_count)} runs · {formatNumber(cost.data.total_tokens)} tokens · {formatCost(cost.data.estimated_cost_usd)}
+    </span>
+  );
+}
+
+export function ProjectsView() {
+  const projects = useProjects();
+  const remove = useDeleteProject();
+  const toast = useToast();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [target, setTarget] = useState<ProjectRead | null>(null);
+  return (
+    <>
+      <PageHeader title="Projects" subtitle="Group procedures and runs, and see what they cost." />
+      <Card title="New project" className="mb-4">
+        <ProjectForm onDone={() => undefined} />
+      </Card>
+      <Card>
+        {projects.isError ? <ErrorBox error={projects.error} /> : null}
+        {projects.isPending ? <Loading /> : null}
+        {projects.data && projects.data.items.length === 0 ? <Empty>No projects yet.</Empty> : null}
+        <ul className="divide-y divide-slate-200 dark:divide-slate-700">
+          {(projects.data?.items ?? []).map((p) => (
+            <li key={p.id} className="py-3">
+              {editing === p.id ? (
+                <ProjectForm project={p} onDone={() => setEditing(null)} />
+              ) : (
+                <div className="flex flex-wrap items-center gap-3">
+                  <div className="min-w-0 flex-1">
+                    <p className="font-medium">{p.name}</p>
+                    {p.description ? <p className="text-sm text-slate-600 dark:text-slate-400">{p.description}</p> : null}
+                    <p className="flex flex-wrap gap-3">
+                      <CostLine projectId={p.id} />
+                      <span className="text-xs text-slate-600 dark:text-slate-400">
+                        created <Time iso={p.created_at} relative />
+                      </span>
+                    </p>
+                  </div>
+                  <Link href={`/procedures?project=${encodeURIComponent(p.id)}`} className="text-sm text-blue-700 underline underline-offset-2 dark:text-blue-300">
+                    Procedures<span className="sr-only"> of {p.name}</span>
+                  </Link>
+                  <Button size="sm" onClick={() => setEditing(p.id)}>
+                    Edit<span className="sr-only"> {p.name}</span>
+                  </Button>
+                  <Button size="sm" variant="danger" onClick={() => setTarget(p)}>
+                    Delete<span className="sr-only"> {p.name}</span>
+                  </Button>
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      </Card>
+      <ConfirmDialog
+        open={target !== null}
+        title="Delete this project?"
+        message={`${target?.name ?? ""} is removed; its procedures and runs stay, without a project.`}
+        confirmLabel="Delete"
+        busy={remove.isPending}
+        onCancel={() => setTarget(null)}
+        onConfirm={() =>
+          target &&
+          remove.mutate(target.id, {
+            onSuccess: () => toast.show("success", `Deleted ${target.name}`),
+            onError: (e) => toast.show("error", errorMessage(e)),
+            onSettled: () => setTarget(null),
+          })
+        }
+      />
+    </>
+  );
+}

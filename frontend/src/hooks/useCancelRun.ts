@@ -1,0 +1,11 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "@/lib/api/client";
+import { keys } from "@/lib/api/keys";
+
+export function useCancelRun() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (runId: string) => unwrap(api.POST("/api/runs/{run_id}/cancel", { params: { path: { run_id: runId } } })),
+    onSettled: () => client.invalidateQueries({ queryKey: keys.runs }),
+  });
+}

@@ -1,0 +1,26 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { api, unwrap } from "@/lib/api/client";
+import { keys } from "@/lib/api/keys";
+
+export interface Decision {
+  approvalId: string;
+  decision: string;
+  decidedBy: string;
+  comment: string;
+  payload?: unknown;
+}
+
+/** Approve / reject / pick an option / provide input; the server resumes the run. */
+export function useDecideApproval() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (d: Decision) =>
+      unwrap(
+        api.POST("/api/approvals/{approval_id}/decision", {
+          params: { path: { approval_id: d.approvalId } },
+          body: { decision: d.decision, decided_by: d.decidedBy || null, comment: d.comment || null, payload: d.payload ?? null },
+        }),
+      ),
+    onSettled: () => Promise.all([client.invalidateQueries({ queryKey: keys.approvals }), client.invalidateQueries({ queryKey: keys.runs })]),
+  });
+}

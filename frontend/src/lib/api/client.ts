@@ -1,0 +1,53 @@
+/**
+ * The typed API client: `openapi-fetch` over the types `npm run gen:api` generates from
+ * the server's OpenAPI schema, so a path, a parameter or a body the server does not
+ * accept is a compile error. `unwrap` turns the error envelope into a thrown ApiError.
+ */
+import createClient from "openapi-fetch";
+import { apiBase } from "./base";
+import { toApiError } from "./errors";
+import type { paths } from "./schema";
+
+export const api = createClient<paths>({
+  baseUrl: apiBase(),
+  headers: { Accept: "application/json" },
+});
+
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The body of a successful answer; throws ApiError otherwise (and on network failure). */
+export async function unwrap<T>(request: Promise<FetchResult<T>>): Promise<T> {
+  let result: FetchResult<T>;
+  try {
+    result = await request;
+  } catch (cause) {
+    throw toApiError(0, null, cause instanceof Error ? `Cannot reach the server: ${cause.message}` : "Cannot reach the server");
+  }
+  const { data, error, response } = result;
+  if (!response.ok || error !== undefined) {
+    throw toApiError(response.status, error, `${response.status.toString()} ${response.statusText}`.trim());
+  }
+  return data as T;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+/** A list endpoint's page: the JSON array plus the X-Total-Count header. */
+export async function unwrapPage<T>(request: Promise<FetchResult<T[]>>): Promise<Page<T>> {
+  let total = 0;
+  const items = await unwrap(
+    request.then((r) => {
+      total = Number(r.response.headers.get("X-Total-Count") ?? "NaN");
+      return r;
+    }),
+  );
+  const list = Array.isArray(items) ? items : [];
+  return { items: list, total: Number.isFinite(total) ? total : list.length };
+}

@@ -1,0 +1,258 @@
+/**
+ * Run events → the timeline the run page draws: one group per node visit (a loop body
+ * visited three times is three groups), step rows inside, run-level events between,
+ * and the graph overlay (visited / current / failed nodes).
+ */
+
+export interface RunEvent {
+  seq: number;
+  type: string;
+  node_id?: string | null;
+  step_id?: string | null;
+  payload?: unknown;
+  created_at: string;
+}
+
+export type ItemStatus = "running" | "completed" | "failed" | "skipped" | "waiting" | "retrying";
+
+export interface StepRow {
+  key: string;
+  stepId: string;
+  status: ItemStatus;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  attempts: number;
+  events: RunEvent[];
+  error: string | null;
+}
+
+export interface NodeGroup {
+  kind: "node";
+  key: string;
+  nodeId: string;
+  nodeType: string | null;
+  status: ItemStatus;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  steps: StepRow[];
+  events: RunEvent[];
+  error: string | null;
+}
+
+export interface RunItem {
+  kind: "run";
+  key: string;
+  event: RunEvent;
+}
+
+export type TimelineItem = NodeGroup | RunItem;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function payloadOf(event: RunEvent): Json {
+  return isObject(event.payload) ? event.payload : {};
+}
+
+/** A readable error text from an event payload: `error` as text or `{type, message}`. */
+export function errorText(payload: Json): string | null {
+  const error = payload.error ?? payload.message;
+  if (typeof error === "string") return error;
+  if (isObject(error)) {
+    const type = typeof error.type === "string" ? error.type : typeof error.error_type === "string" ? error.error_type : "";
+    const message = typeof error.message === "string" ? error.message : JSON.stringify(error);
+    return type ? `${type}: ${message}` : message;
+  }
+  return null;
+}
+
+function millis(a: string, b: string): number | null {
+  const d = Date.parse(b) - Date.parse(a);
+  return Number.isFinite(d) ? Math.max(0, d) : null;
+}
+
+function durationFrom(payload: Json, startedAt: string, endedAt: string): number | null {
+  const d = payload.duration_ms;
+  return typeof d === "number" && Number.isFinite(d) ? d : millis(startedAt, endedAt);
+}
+
+/** Insert `incoming` into `known` (sorted by seq), dropping duplicates; returns a new array only when something changed. */
+export function mergeEvents(known: RunEvent[], incoming: RunEvent[]): RunEvent[] {
+  if (incoming.length === 0) return known;
+  const bySeq = new Map<number, RunEvent>();
+  for (const e of known) bySeq.set(e.seq, e);
+  let changed = false;
+  for (const e of incoming) {
+    if (!bySeq.has(e.seq)) {
+      bySeq.set(e.seq, e);
+      changed = true;
+    }
+  }
+  if (!changed) return known;
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+const STEP_END: Record<string, ItemStatus> = {
+  step_completed: "completed",
+  step_failed: "failed",
+  step_timeout: "failed",
+  step_skipped_dry_run: "skipped",
+};
+
+export function buildTimeline(events: RunEvent[]): TimelineItem[] {
+  const items: TimelineItem[] = [];
+  const open = new Map<string, NodeGroup>();
+  // Groups that paused for a person: their duration is wall time, not the node's own run time.
+  const waited = new Set<NodeGroup>();
+  const groupFor = (event: RunEvent, nodeId: string): NodeGroup => {
+    let group = open.get(nodeId);
+    // A node resumed after an approval starts again: it is the same visit, not a new one.
+    const resumed = group?.status === "waiting" && event.type === "node_started";
+    if (resumed && group) {
+      group.status = "running";
+      waited.add(group);
+    }
+    if (!group || (event.type === "node_started" && !resumed)) {
+      group = {
+        kind: "node",
+        key: `node-${nodeId}-${String(event.seq)}`,
+        nodeId,
+        nodeType: null,
+        status: "running",
+        startedAt: event.created_at,
+        endedAt: null,
+        durationMs: null,
+        steps: [],
+        events: [],
+        error: null,
+      };
+      open.set(nodeId, group);
+      items.push(group);
+    }
+    return group;
+  };
+  for (const event of events) {
+    const nodeId = event.node_id ?? null;
+    if (nodeId === null || nodeId === "") {
+      items.push({ kind: "run", key: `run-${String(event.seq)}`, event });
+      continue;
+    }
+    const group = groupFor(event, nodeId);
+    const payload = payloadOf(event);
+    if (event.type === "node_started" && typeof payload.node_type === "string") group.nodeType = payload.node_type;
+    if (event.type === "node_started" && typeof payload.type === "string") group.nodeType = payload.type;
+    const stepId = event.step_id ?? null;
+    if (stepId !== null && stepId !== "") {
+      let step = [...group.steps].reverse().find((s) => s.stepId === stepId);
+      if (!step || (event.type === "step_started" && step.status !== "retrying")) {
+        step = {
+          key: `step-${stepId}-${String(event.seq)}`,
+          stepId,
+          status: "running",
+          startedAt: event.created_at,
+          endedAt: null,
+          durationMs: null,
+          attempts: 1,
+          events: [],
+          error: null,
+        };
+        group.steps.push(step);
+      }
+      step.events.push(event);
+      if (event.type === "step_retry") {
+        step.status = "retrying";
+        step.attempts += 1;
+        step.error = errorText(payload);
+      } else if (event.type === "step_started") {
+        step.status = "running";
+      } else if (event.type in STEP_END) {
+        step.status = STEP_END[event.type] ?? "completed";
+        step.endedAt = event.created_at;
+        step.durationMs = durationFrom(payload, step.startedAt, event.created_at);
+        if (step.status === "failed") step.error = errorText(payload) ?? (event.type === "step_timeout" ? "timed out" : null);
+      }
+      continue;
+    }
+    group.events.push(event);
+    if (event.type === "node_completed") {
+      group.status = "completed";
+      group.endedAt = event.created_at;
+      group.durationMs = waited.has(group) ? millis(group.startedAt, event.created_at) : durationFrom(payload, group.startedAt, event.created_at);
+      open.delete(nodeId);
+    } else if (event.type === "node_failed") {
+      group.status = "failed";
+      group.endedAt = event.created_at;
+      group.durationMs = durationFrom(payload, group.startedAt, event.created_at);
+      group.error = errorText(payload);
+      open.delete(nodeId);
+    } else if (event.type === "approval_requested") {
+      group.status = "waiting";
+    } else if (event.type === "approval_decided" && group.status === "waiting") {
+      group.status = "running";
+    }
+  }
+  return items;
+}
+
+export interface RunOverlay {
+  visited: Set<string>;
+  failed: Set<string>;
+  current: Set<string>;
+  errors: Map<string, string>;
+}
+
+const TERMINAL = new Set(["completed", "failed", "canceled", "cancelled"]);
+
+/** Which nodes a run has visited, which failed (with the error), and where it is now. */
+export function runOverlay(
+  events: RunEvent[],
+  run?: { status?: string | null; last_node_id?: string | null; error_message?: string | null },
+): RunOverlay {
+  const visited = new Set<string>();
+  const failed = new Set<string>();
+  const errors = new Map<string, string>();
+  const running = new Set<string>();
+  for (const event of events) {
+    const node = event.node_id;
+    const payload = payloadOf(event);
+    if (event.type === "run_failed") {
+      const at = typeof payload.node_id === "string" ? payload.node_id : node;
+      if (at) {
+        failed.add(at);
+        visited.add(at);
+        const text = errorText(payload);
+        if (text !== null && !errors.has(at)) errors.set(at, text);
+      }
+      continue;
+    }
+    if (!node) continue;
+    if (event.type === "node_started") {
+      visited.add(node);
+      running.add(node);
+    } else if (event.type === "node_completed") {
+      running.delete(node);
+      failed.delete(node);
+    } else if (event.type === "node_failed") {
+      running.delete(node);
+      failed.add(node);
+      const text = errorText(payload);
+      if (text !== null) errors.set(node, text);
+    } else if (event.type === "step_failed" || event.type === "step_timeout") {
+      const text = errorText(payload);
+      if (text !== null && !errors.has(node)) errors.set(node, text);
+    }
+  }
+  const status = run?.status ?? "";
+  if (status === "failed" && run?.last_node_id && failed.size === 0) {
+    failed.add(run.last_node_id);
+    visited.add(run.last_node_id);
+    if (run.error_message) errors.set(run.last_node_id, run.error_message);
+  }
+  const current = TERMINAL.has(status) ? new Set<string>() : running;
+  return { visited, failed, current, errors };
+}
