@@ -5,24 +5,44 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run migrate test lint typecheck pytest bench install clean
+.PHONY: run migrate test lint typecheck pytest test-ui ui bench install clean
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e 'backend[dev]'
+	$(BIN)/pip install -q -e 'backend[dev,secrets]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check backend/langorch tests bench
+	$(BIN)/ruff check backend/langorch tests bench alembic
 	cd backend && ../$(BIN)/mypy langorch
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q tests
 
-test: lint pytest
+# The operator UI: npm ci from the committed lock file, then lint, types, unit tests, the
+# static build and the browser end-to-end suite (it installs Debian's chromium if missing).
+UI_DEPS := frontend/node_modules/.installed
+UI_OUT := frontend/out/index.html
+UI_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package.json frontend/next.config.ts
+
+$(UI_DEPS): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(UI_OUT): $(UI_DEPS) $(UI_SRC)
+	cd frontend && npm run build
+
+ui: $(UI_OUT)
+
+test-ui: $(STAMP) $(UI_DEPS)
+	cd frontend && npm run lint && npm run typecheck && npm test
+	$(MAKE) ui
+	cd frontend && npm run e2e
+
+test: lint pytest test-ui
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_bench.py
@@ -30,7 +50,7 @@ bench: $(STAMP)
 # The database `make run` and `make migrate` use: LANGORCH_DB__URL when set, else a SQLite file under var/.
 DB_URL := $(or $(LANGORCH_DB__URL),sqlite+aiosqlite:///./var/langorch.db)
 
-run: $(STAMP)
+run: $(STAMP) $(UI_OUT)
 	mkdir -p var
 	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch serve --host 127.0.0.1 --port 8000 --load-examples ckp_examples
 
@@ -39,4 +59,4 @@ migrate: $(STAMP)
 	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch migrate
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules frontend/out
