@@ -248,10 +248,7 @@ async def _run(args: argparse.Namespace) -> int:
     run_id = args.run_id or uuid.uuid4().hex
     events = ConsoleEvents(args.json)
     async with AsyncExitStack() as stack:
-        saver = await stack.enter_async_context(open_checkpointer(args.state_db))
-        conn = await aiosqlite.connect(args.state_db)
-        stack.push_async_callback(conn.close)
-        registry = await RunRegistry.create(conn)
+        saver, conn, registry = await _open_state(args.state_db, stack)
         if await registry.get(run_id) is not None:
             print(f"run {run_id!r} already exists in {args.state_db}; continue it with `langorch resume "
                   f"{run_id}` or choose another --run-id", file=sys.stderr)
@@ -263,16 +260,21 @@ async def _run(args: argparse.Namespace) -> int:
     return _finish(outcome, args, ir)
 
 
+async def _open_state(path: str, stack: AsyncExitStack) -> tuple[Any, aiosqlite.Connection, RunRegistry]:
+    """The state file's checkpointer, a connection for step results, and the run registry."""
+    saver = await stack.enter_async_context(open_checkpointer(path))
+    conn = await aiosqlite.connect(path)
+    stack.push_async_callback(conn.close)
+    return saver, conn, await RunRegistry.create(conn)
+
+
 async def _resume(args: argparse.Namespace) -> int:
     if not Path(args.state_db).exists():
         print(f"{args.state_db}: no such state file", file=sys.stderr)
         return 2
     events = ConsoleEvents(args.json)
     async with AsyncExitStack() as stack:
-        saver = await stack.enter_async_context(open_checkpointer(args.state_db))
-        conn = await aiosqlite.connect(args.state_db)
-        stack.push_async_callback(conn.close)
-        registry = await RunRegistry.create(conn)
+        saver, conn, registry = await _open_state(args.state_db, stack)
         record = await registry.get(args.run_id)
         if record is None:
             print(f"run {args.run_id!r} is not in {args.state_db}", file=sys.stderr)
