@@ -86,3 +86,19 @@ def test_no_generated_request_gets_a_server_error(label: str, mode: GenerationMo
         _check(case, fuzz_server)
 
     probe()
+
+
+def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer) -> None:
+    """The `st run` command as an operator would use it: coverage, fuzzing and stateful
+    phases over every non-streaming operation, checking only that nothing answers 5xx."""
+    import subprocess
+    import sys
+
+    st = Path(sys.executable).with_name("st")
+    result = subprocess.run(
+        [str(st), "run", f"{fuzz_server.url}/openapi.json", "--checks", "not_a_server_error",
+         "--max-examples", "5", "--exclude-path-regex", "stream", "--seed", "1"],
+        capture_output=True, text=True, timeout=600, check=False)
+
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "passed" in result.stdout
