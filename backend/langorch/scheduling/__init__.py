@@ -1,1 +1,0 @@
-"""scheduling layer (see docs/architecture.md)."""
