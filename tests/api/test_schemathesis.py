@@ -88,7 +88,7 @@ def test_no_generated_request_gets_a_server_error(label: str, mode: GenerationMo
     probe()
 
 
-def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer) -> None:
+def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer, tmp_path: Path) -> None:
     """The `st run` command as an operator would use it: coverage, fuzzing and stateful
     phases over every non-streaming operation, checking only that nothing answers 5xx."""
     import subprocess
@@ -98,7 +98,7 @@ def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer) -> 
     result = subprocess.run(
         [str(st), "run", f"{fuzz_server.url}/openapi.json", "--checks", "not_a_server_error",
          "--max-examples", "5", "--exclude-path-regex", "stream", "--seed", "1"],
-        capture_output=True, text=True, timeout=600, check=False)
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
