@@ -49,6 +49,7 @@ async def test_a_chosen_agent_id_must_be_unique(client: httpx.AsyncClient) -> No
     {"name": "x", "channel": "WEB", "base_url": "http://a", "status": "sleeping"},
     {"name": "x", "channel": "WEB", "base_url": "http://a", "concurrency_limit": 0},
     {"channel": "WEB", "base_url": "http://a"},
+    {"name": "x", "channel": "WEB", "base_url": "http://[::1"},
 ])
 async def test_register_rejects_bad_bodies(client: httpx.AsyncClient, payload: dict[str, Any]) -> None:
     assert_error(await client.post("/api/agents", json=payload), 422, "invalid_request")

@@ -287,3 +287,16 @@ async def test_the_example_agent_in_the_docs_speaks_the_protocol(tmp_path: Path)
 
     assert (unknown.value.error_type, unknown.value.retryable) == ("UnknownAction", False)
     assert failing.value.error_type == "KeyError"
+
+
+@pytest.mark.asyncio
+async def test_an_unusable_agent_url_is_a_non_retryable_error_and_an_unhealthy_probe() -> None:
+    from langorch.runtime.errors import AgentError
+
+    async with HttpAgentClient({"WEB": "http://[::1"}) as client:
+        with pytest.raises(AgentError) as caught:
+            await client.execute("WEB", "click", {}, run_id="r", node_id="n", step_id="s")
+        health = await client.health("http://[::1")
+
+    assert caught.value.error_type == "InvalidAgentUrl" and not caught.value.retryable
+    assert not health.ok and health.error

@@ -155,6 +155,13 @@ class HttpAgentClient:
                 f"agent for channel {channel!r} did not answer action {action!r} within {timeout:g}s",
                 details=details,
             ) from exc
+        except httpx.InvalidURL as exc:
+            raise AgentError(
+                f"agent for channel {channel!r} has an unusable URL {url!r}: {exc}",
+                error_type="InvalidAgentUrl",
+                retryable=False,
+                details=details,
+            ) from exc
         except httpx.HTTPError as exc:
             raise AgentError(
                 f"HTTP call to agent for channel {channel!r} at {url} failed: {exc or type(exc).__name__}",
@@ -170,7 +177,7 @@ class HttpAgentClient:
         started = time.perf_counter()
         try:
             response = await self._http.get(f"{base_url}/health", timeout=timeout_s)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return AgentHealth(
                 ok=False,
                 base_url=base_url,

@@ -66,6 +66,8 @@ async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | N
         response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
     except httpx.TimeoutException as exc:
         raise StepTimeout(f"{method} {url} timed out") from exc
+    except httpx.InvalidURL as exc:
+        raise StepError(f"{method} {url}: invalid URL ({exc})", error_type="InvalidUrl", retryable=False) from exc
     except httpx.HTTPError as exc:
         raise StepError(f"{method} {url} failed: {exc}", error_type="ConnectionError") from exc
     finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, field_validator
+import httpx
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from langorch.api.schemas.common import ApiModel
 
@@ -23,6 +24,22 @@ def _split_capabilities(value: Any) -> Any:
 Capabilities = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
                          BeforeValidator(_split_capabilities), Field(max_length=1000)]
 _URL = r"^https?://\S+$"
+
+
+def _usable_url(value: str | None) -> str | None:
+    """The pattern admits text httpx cannot use (``http://[::1``); refuse it here with a 422."""
+    if value is None:
+        return value
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url is not a usable URL: {exc}") from exc
+    if not url.host:
+        raise ValueError("base_url has no host")
+    return value
+
+
+UsableUrl = AfterValidator(_usable_url)
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
@@ -32,7 +49,8 @@ class AgentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     channel: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
                          description="Channel served, stored upper-case (WEB, DESKTOP, EMAIL, API, ...).")
-    base_url: str = Field(max_length=1000, pattern=_URL, description="Where POST /execute and GET /health answer.")
+    base_url: Annotated[str, UsableUrl] = Field(max_length=1000, pattern=_URL,
+                                                description="Where POST /execute and GET /health answer.")
     capabilities: Capabilities = Field(default_factory=list, description="Actions this agent offers.")
     pool_id: str | None = Field(None, min_length=1, max_length=128)
     status: AgentStatus = "online"
@@ -49,7 +67,7 @@ class AgentUpdate(BaseModel):
 
     name: str | None = Field(None, min_length=1, max_length=200)
     channel: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    base_url: str | None = Field(None, max_length=1000, pattern=_URL)
+    base_url: Annotated[str | None, UsableUrl] = Field(None, max_length=1000, pattern=_URL)
     capabilities: Capabilities | None = None
     pool_id: str | None = Field(None, min_length=1, max_length=128)
     status: AgentStatus | None = None
