@@ -330,3 +330,29 @@ async def test_artifacts_are_listed_and_downloaded(api: httpx.AsyncClient, run_s
     assert content.headers["content-type"].startswith("text/plain")
     assert_error(await api.get(f"/api/runs/{run['run_id']}/artifacts/a2/content"), 404)
     assert_error(await api.get(f"/api/runs/{run['run_id']}/artifacts/zz/content"), 404)
+
+
+async def test_an_agent_that_keeps_failing_has_its_circuit_opened_and_leaves_rotation(
+        api: httpx.AsyncClient, fake_agent: FakeAgentServer) -> None:
+    await import_procedure(api, _agent_doc())
+    await register_agent(api, "API", fake_agent.url)
+    [agent] = (await api.get("/api/agents", params={"channel": "API"})).json()
+    fake_agent.fail_next(503, times=3, action="fetch")
+
+    for ref in ("A", "B", "C"):
+        run = await start_run(api, "two_calls", input_vars={"ref": ref})
+        assert (await wait_status(api, run["run_id"], "failed"))["status"] == "failed"
+
+    opened = (await api.get(f"/api/agents/{agent['agent_id']}")).json()
+    assert opened["circuit_state"] == "open" and opened["consecutive_failures"] == 3
+    assert opened["circuit_open_until"]
+    calls = len(fake_agent.calls)
+    run = await start_run(api, "two_calls", input_vars={"ref": "D"})
+    failed = await wait_status(api, run["run_id"], "failed")
+    assert "no online agent" in (failed["error_message"] or "")
+    assert len(fake_agent.calls) == calls  # the open circuit kept the agent out of rotation
+
+    closed = await api.put(f"/api/agents/{agent['agent_id']}", json={"circuit_state": "closed"})
+    assert closed.json()["circuit_state"] == "closed"
+    run = await start_run(api, "two_calls", input_vars={"ref": "E"})
+    assert (await wait_status(api, run["run_id"], "completed"))["status"] == "completed"

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,7 +35,7 @@ from langorch.ckp import compile_data
 from langorch.ckp.ir import ProcedureIR
 from langorch.connectors.agents import HttpAgentClient
 from langorch.runtime.context import Services
-from langorch.runtime.errors import AgentError, ProcedureNotFound
+from langorch.runtime.errors import AgentError, ProcedureNotFound, StepTimeout
 from langorch.runtime.runner import Runner
 from langorch.services.events import DbEventSink
 from langorch.services.hub import Hub
@@ -154,6 +154,11 @@ class DbAgentClient:
     has no agent for a channel.
     """
 
+    failure_threshold = 3
+    """Consecutive unavailable answers (connect errors, timeouts, 5xx) that open an agent's circuit."""
+    open_for_s = 30.0
+    """How long an open circuit keeps the agent out of rotation before it is tried again."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, http: httpx.AsyncClient,
                  refresh_s: float = 1.0, static: Mapping[str, str] | None = None) -> None:
         self.sessions = sessions
@@ -166,7 +171,13 @@ class DbAgentClient:
         self._turns: dict[str, itertools.count[int]] = {}
 
     async def _eligible(self, channel: str, action: str) -> list[tuple[str, str]]:
-        if time.monotonic() - self._loaded_at > self.refresh_s:
+        found = await self._from_cache(channel, action, stale_after=self.refresh_s)
+        if not found:  # an agent registered or re-enabled a moment ago must not wait for the refresh
+            found = await self._from_cache(channel, action, stale_after=0.0)
+        return found
+
+    async def _from_cache(self, channel: str, action: str, *, stale_after: float) -> list[tuple[str, str]]:
+        if time.monotonic() - self._loaded_at >= stale_after:
             now = datetime.now(UTC)
             async with self.sessions() as session:
                 self._agents = list((await session.scalars(
@@ -183,9 +194,10 @@ class DbAgentClient:
     async def execute(self, channel: str, action: str, params: Mapping[str, Any], *, run_id: str, node_id: str,
                       step_id: str, timeout_s: float | None = None) -> Any:
         agents = await self._eligible(channel, action)
+        agent_id: str | None = None
         if agents:
             turn = next(self._turns.setdefault(channel.casefold(), itertools.count()))
-            base_url = agents[turn % len(agents)][1]
+            agent_id, base_url = agents[turn % len(agents)]
         elif channel.casefold() in self.static:
             base_url = self.static[channel.casefold()]
         else:
@@ -195,8 +207,36 @@ class DbAgentClient:
         if client is None:
             client = self._clients[base_url] = HttpAgentClient(http_client=self.http)
         client.register(channel, base_url)
-        return await client.execute(channel, action, params, run_id=run_id, node_id=node_id, step_id=step_id,
-                                    timeout_s=timeout_s)
+        try:
+            result = await client.execute(channel, action, params, run_id=run_id, node_id=node_id,
+                                          step_id=step_id, timeout_s=timeout_s)
+        except (AgentError, StepTimeout) as exc:
+            unavailable = isinstance(exc, StepTimeout) or exc.error_type == "AgentUnavailable" or (
+                exc.status_code is not None and exc.status_code >= 500)
+            if agent_id is not None and unavailable:
+                await self._record(agent_id, failed=True)
+            raise
+        if agent_id is not None:
+            await self._record(agent_id, failed=False)
+        return result
+
+    async def _record(self, agent_id: str, *, failed: bool) -> None:
+        """Count consecutive failures; open the circuit at the threshold, close it on success."""
+        async with self.sessions() as session:
+            row = await session.get(AgentInstance, agent_id)
+            if row is None:
+                return
+            if not failed:
+                if row.consecutive_failures == 0 and row.circuit_state == "closed":
+                    return
+                row.consecutive_failures, row.circuit_state, row.circuit_open_until = 0, "closed", None
+            else:
+                row.consecutive_failures += 1
+                if row.consecutive_failures >= self.failure_threshold:
+                    row.circuit_state = "open"
+                    row.circuit_open_until = datetime.now(UTC) + timedelta(seconds=self.open_for_s)
+                    self._loaded_at = 0.0  # re-read eligibility now
+            await session.commit()
 
 
 def _capability_names(capabilities: list[Any]) -> set[str]:
