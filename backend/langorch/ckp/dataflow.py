@@ -54,6 +54,10 @@ NOT_TEMPLATES = frozenset({
     "wait_strategy", "branch_failure", "status", "model", "fallback_model", "target_type", "algorithm",
     "recovery_strategy", "on_breach", "output_schema", "schema", "error_text_contains", "message_template",
 })
+_EXCLUDE: dict[tuple[str, ...], frozenset[str]] = {handled: NOT_TEMPLATES | frozenset(handled)
+            for handled in (("steps",), ("operations",), ("outputs", "output_mapping"))}
+"""The keys a node's own texts are collected without: its steps or operations are walked
+one by one (they see what the earlier ones wrote)."""
 _SIMPLE_REF = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)\s*\}\}")
 
 
@@ -195,8 +199,7 @@ class _DataFlow:
             known.add(node.index_variable)
         elif isinstance(node, LlmActionNode | SubflowNode):
             handled = ("outputs", "output_mapping")
-        rest = {k: v for k, v in raw.items() if k not in handled} if handled else raw
-        self._templates(rest, base, known)
+        self._templates(raw, base, known, _EXCLUDE[handled] if handled else NOT_TEMPLATES)
 
         if isinstance(node, SequenceNode):
             for i, validation in enumerate(node.validations or []):
@@ -230,9 +233,10 @@ class _DataFlow:
             self._name((iterator.strip(), None), path, known)
 
     # ------------------------------------------------------------------ texts
-    def _templates(self, value: Any, base: Path, known: _Known) -> None:
+    def _templates(self, value: Any, base: Path, known: _Known,
+                   exclude: frozenset[str] = NOT_TEMPLATES) -> None:
         found: list[tuple[Path, str]] = []
-        _templated_strings(value, list(base), found)
+        _templated_strings(value, list(base), found, exclude)
         for path, text in found:
             self._template(text, path, known)
 
@@ -287,14 +291,16 @@ class _DataFlow:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _templated_strings(value: Any, path: list[str | int], out: list[tuple[Path, str]]) -> None:
+def _templated_strings(value: Any, path: list[str | int], out: list[tuple[Path, str]],
+                       exclude: frozenset[str] = NOT_TEMPLATES) -> None:
     """Append ``(path, text)`` for every string under ``value`` that holds a template.
 
-    Values under :data:`NOT_TEMPLATES` keys are skipped, subtrees included.
+    Values under :data:`NOT_TEMPLATES` keys are skipped, subtrees included; ``exclude``
+    (a superset of it) skips more keys, of ``value`` itself only.
     """
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in NOT_TEMPLATES:
+            if key in exclude:
                 continue
             if isinstance(item, str):
                 if "{{" in item or "{%" in item:

@@ -287,25 +287,39 @@ def _real_location(raw: Any, loc: tuple[int | str, ...], kind: str) -> tuple[str
 def _unknown_fields(model: BaseModel, base: tuple[str | int, ...]) -> list[Diagnostic]:
     """A warning for every field the models do not know, anywhere in ``model``."""
     out: list[Diagnostic] = []
-    stack: list[tuple[Any, tuple[str | int, ...]]] = [(model, base)]
-    while stack:
-        current, path = stack.pop()
-        if isinstance(current, BaseModel):
-            for key in current.__pydantic_extra__ or ():
-                if not key.startswith("$"):
-                    out.append(warning(Code.UNKNOWN_FIELD, pointer(*path, key),
-                                       f"unknown field {key!r} is kept but not used by LangOrch",
-                                       "check the spelling against docs/ckp.md"))
-            for name, alias in _model_children(type(current)):
-                value = getattr(current, name)
-                if value is not None:
-                    stack.append((value, (*path, alias)))
-        elif isinstance(current, list):
-            stack.extend((v, (*path, i)) for i, v in enumerate(current) if isinstance(v, BaseModel))
-        elif isinstance(current, dict):
-            stack.extend((v, (*path, k)) for k, v in current.items() if isinstance(v, BaseModel))
+    _walk_unknown(model, list(base), out)
     out.sort(key=lambda d: d.path)
     return out
+
+
+def _walk_unknown(model: BaseModel, path: list[str | int], out: list[Diagnostic]) -> None:
+    """Report the extras of ``model`` (at ``path``) and of every model inside it.
+
+    Models nest no deeper than the document (checked against :data:`MAX_DEPTH` first);
+    models without extras or model fields (most steps and operations) cost one check.
+    """
+    extra = model.__pydantic_extra__
+    if extra:
+        for key in extra:
+            if not key.startswith("$"):
+                out.append(warning(Code.UNKNOWN_FIELD, pointer(*path, key),
+                                   f"unknown field {key!r} is kept but not used by LangOrch",
+                                   "check the spelling against docs/ckp.md"))
+    for name, alias in _model_children(type(model)):
+        value = getattr(model, name)
+        if value is None:
+            continue
+        path.append(alias)
+        if isinstance(value, BaseModel):
+            _walk_unknown(value, path, out)
+        elif isinstance(value, list | dict):
+            items: Any = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(item, BaseModel) and (item.__pydantic_extra__ or _model_children(type(item))):
+                    path.append(key)
+                    _walk_unknown(item, path, out)
+                    path.pop()
+        path.pop()
 
 
 _CHILDREN: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
