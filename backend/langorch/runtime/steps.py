@@ -81,13 +81,13 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
             await ctx.emit("step_test_override_applied", {"action": step.action}, **emit_kw)
             return overrides[override]
     if gc.execution_mode == "dry_run" and is_external(binding, params) and has_side_effect(binding, params):
-        stub = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
-        await ctx.emit("step_skipped_dry_run", stub, **emit_kw)
-        return stub
+        skipped = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
+        await ctx.emit("step_skipped_dry_run", skipped, **emit_kw)
+        return skipped
     if gc.mock_external_calls and is_external(binding, params):
-        stub = {"mocked": True, "action": step.action, "binding": binding.kind}
-        await ctx.emit("step_mock_applied", stub, **emit_kw)
-        return stub
+        mocked = {"mocked": True, "action": step.action, "binding": binding.kind}
+        await ctx.emit("step_mock_applied", mocked, **emit_kw)
+        return mocked
 
     target = step.output_variable or (params.get("variable") if step.action == "set_variable" else None)
     secret_result = isinstance(target, str) and ctx.redactor.is_sensitive(target)

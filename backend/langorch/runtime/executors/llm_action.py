@@ -308,7 +308,7 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
 
 
 async def _substitute(node: NodeIR, ctx: RunContext, wants_json: bool) -> str | None:
-    """The answer from test_data_overrides (by node id) or a stub under mock_external_calls; None to call."""
+    """The answer from test_data_overrides (by node id) or a canned answer under mock_external_calls; None to call."""
     gc = ctx.ir.global_config
     if node.node_id in gc.test_data_overrides:
         value = gc.test_data_overrides[node.node_id]
