@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from langorch.ckp import CompileResult, ProcedureIR
-from langorch.ckp.graph import SIDE_EDGES
+from langorch.ckp.graph import SIDE_EDGES, strongly_connected
 from langorch.ckp.ir import (
     ApprovalPayload,
     LlmPayload,
@@ -125,51 +125,15 @@ def graph(ir: ProcedureIR) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- explain
 def _cyclic_nodes(ir: ProcedureIR) -> set[str]:
-    """Nodes on a cycle that no loop node bounds (Tarjan's SCC over non-body edges)."""
-    adjacency: dict[str, list[str]] = {n: [] for n in ir.nodes}
+    """Nodes on a cycle that no loop node bounds (strongly connected over non-body edges)."""
+    succ: dict[str, set[str]] = {n: set() for n in ir.nodes}
     for edge in ir.edges:
-        if edge.kind != "body" and edge.source in adjacency and edge.target in adjacency:
-            adjacency[edge.source].append(edge.target)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
+        if edge.kind != "body" and edge.source in succ and edge.target in succ:
+            succ[edge.source].add(edge.target)
     cyclic: set[str] = set()
-    counter = 0
-    for root in adjacency:
-        if root in index:
-            continue
-        work: list[tuple[str, Iterator[str]]] = [(root, iter(adjacency[root]))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(adjacency[child])))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in adjacency[node]:
-                    cyclic.update(component)
+    for component in strongly_connected(list(ir.nodes), succ):
+        if len(component) > 1 or any(n in succ[n] for n in component):
+            cyclic |= component
     return cyclic
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -37,18 +36,14 @@ from langorch.connectors.agents import HttpAgentClient
 from langorch.runtime.context import Services
 from langorch.runtime.errors import AgentError, ProcedureNotFound, StepTimeout
 from langorch.runtime.runner import Runner
+from langorch.services.ckp_compile import version_key
 from langorch.services.events import DbEventSink
 from langorch.services.hub import Hub
 from langorch.settings import Settings
 from langorch.store.models import AgentInstance, Procedure, StepIdempotency
 
 __all__ = ["DbAgentClient", "DbProcedureResolver", "DbStepStore", "IrCache", "ServerRuntime", "build_services",
-           "latest_procedure", "open_runtime", "pick_version", "version_key"]
-
-
-def version_key(version: str) -> tuple[Any, ...]:
-    """Sort key for versions: numeric parts numerically (``1.10.0`` after ``1.9.2``)."""
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-+_]", version))
+           "latest_procedure", "open_runtime", "pick_version"]
 
 
 class DbStepStore:

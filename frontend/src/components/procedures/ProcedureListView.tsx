@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { buttonClass } from "@/components/ui/Button";
 import { ErrorBox } from "@/components/ui/ErrorBox";
-import { inputClass } from "@/components/ui/Field";
+import { SelectField, TextField } from "@/components/ui/Field";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Pagination } from "@/components/ui/Pagination";
 import { StatusBadge } from "@/components/ui/StatusBadge";
@@ -44,62 +44,42 @@ export function ProcedureListView() {
       />
       <Card>
         <form className="mb-4 grid gap-3 md:grid-cols-4" role="search" aria-label="Filter procedures" onSubmit={(e) => e.preventDefault()}>
-          <div>
-            <label htmlFor="proc-search" className="mb-1 block text-sm font-medium">
-              Search
-            </label>
-            <input
-              id="proc-search"
-              className={inputClass}
-              value={search}
-              placeholder="id or description"
-              onChange={(e) => {
-                setSearch(e.target.value);
-                setParams({ search: e.target.value, offset: null });
-              }}
-            />
-          </div>
-          <div>
-            <label htmlFor="proc-status" className="mb-1 block text-sm font-medium">
-              Status
-            </label>
-            <select id="proc-status" className={inputClass} value={status} onChange={(e) => setParams({ status: e.target.value, offset: null })}>
-              <option value="">Any status</option>
-              {PROCEDURE_STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label htmlFor="proc-project" className="mb-1 block text-sm font-medium">
-              Project
-            </label>
-            <select id="proc-project" className={inputClass} value={project} onChange={(e) => setParams({ project: e.target.value, offset: null })}>
-              <option value="">Any project</option>
-              {(projects.data?.items ?? []).map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label htmlFor="proc-tags" className="mb-1 block text-sm font-medium">
-              Tags
-            </label>
-            <input
-              id="proc-tags"
-              className={inputClass}
-              value={tags}
-              placeholder="finance, invoices"
-              onChange={(e) => {
-                setTags(e.target.value);
-                setParams({ tags: e.target.value, offset: null });
-              }}
-            />
-          </div>
+          <TextField
+            id="proc-search"
+            label="Search"
+            value={search}
+            placeholder="id or description"
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setParams({ search: e.target.value, offset: null });
+            }}
+          />
+          <SelectField id="proc-status" label="Status" value={status} onChange={(e) => setParams({ status: e.target.value, offset: null })}>
+            <option value="">Any status</option>
+            {PROCEDURE_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </SelectField>
+          <SelectField id="proc-project" label="Project" value={project} onChange={(e) => setParams({ project: e.target.value, offset: null })}>
+            <option value="">Any project</option>
+            {(projects.data?.items ?? []).map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            id="proc-tags"
+            label="Tags"
+            value={tags}
+            placeholder="finance, invoices"
+            onChange={(e) => {
+              setTags(e.target.value);
+              setParams({ tags: e.target.value, offset: null });
+            }}
+          />
         </form>
         {list.isError ? <ErrorBox error={list.error} title="Could not load procedures" /> : null}
         {list.isPending ? <Loading /> : null}

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorBox } from "@/components/ui/ErrorBox";
-import { inputClass } from "@/components/ui/Field";
+import { SelectField, TextField } from "@/components/ui/Field";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Pagination } from "@/components/ui/Pagination";
 import { StatusBadge } from "@/components/ui/StatusBadge";
@@ -117,49 +117,34 @@ export function RunListView() {
       />
       <Card>
         <form className="grid gap-3 md:grid-cols-3 xl:grid-cols-6" role="search" aria-label="Filter runs" onSubmit={(e) => e.preventDefault()}>
-          <div>
-            <label htmlFor="run-status" className="mb-1 block text-sm font-medium">Status</label>
-            <select id="run-status" className={inputClass} value={status} onChange={(e) => setParams({ status: e.target.value, offset: null })}>
-              {STATUS_PRESETS.map((s) => (
-                <option key={s.value} value={s.value}>
-                  {s.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label htmlFor="run-procedure" className="mb-1 block text-sm font-medium">Procedure id</label>
-            <input
-              id="run-procedure"
-              className={inputClass}
-              value={procedureText}
-              onChange={(e) => {
-                setProcedureText(e.target.value);
-                setParams({ procedure: e.target.value, offset: null });
-              }}
-            />
-          </div>
-          <div>
-            <label htmlFor="run-search" className="mb-1 block text-sm font-medium">Search</label>
-            <input
-              id="run-search"
-              className={inputClass}
-              value={search}
-              placeholder="run id, error…"
-              onChange={(e) => {
-                setSearch(e.target.value);
-                setParams({ search: e.target.value, offset: null });
-              }}
-            />
-          </div>
-          <div>
-            <label htmlFor="run-after" className="mb-1 block text-sm font-medium">Created after</label>
-            <input id="run-after" type="datetime-local" className={inputClass} value={toLocalInput(after)} onChange={(e) => setParams({ after: fromLocalInput(e.target.value), offset: null })} />
-          </div>
-          <div>
-            <label htmlFor="run-before" className="mb-1 block text-sm font-medium">Created before</label>
-            <input id="run-before" type="datetime-local" className={inputClass} value={toLocalInput(before)} onChange={(e) => setParams({ before: fromLocalInput(e.target.value), offset: null })} />
-          </div>
+          <SelectField id="run-status" label="Status" value={status} onChange={(e) => setParams({ status: e.target.value, offset: null })}>
+            {STATUS_PRESETS.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </SelectField>
+          <TextField
+            id="run-procedure"
+            label="Procedure id"
+            value={procedureText}
+            onChange={(e) => {
+              setProcedureText(e.target.value);
+              setParams({ procedure: e.target.value, offset: null });
+            }}
+          />
+          <TextField
+            id="run-search"
+            label="Search"
+            value={search}
+            placeholder="run id, error…"
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setParams({ search: e.target.value, offset: null });
+            }}
+          />
+          <TextField id="run-after" label="Created after" type="datetime-local" value={toLocalInput(after)} onChange={(e) => setParams({ after: fromLocalInput(e.target.value), offset: null })} />
+          <TextField id="run-before" label="Created before" type="datetime-local" value={toLocalInput(before)} onChange={(e) => setParams({ before: fromLocalInput(e.target.value), offset: null })} />
           <fieldset>
             <legend className="mb-1 block text-sm font-medium">Quick range</legend>
             <div className="flex flex-wrap gap-1">
