@@ -11,11 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DatabaseSettings(BaseModel):
-    url: str = Field("sqlite+aiosqlite:///./var/langorch.db",
+    url: str = Field(default="sqlite+aiosqlite:///./var/langorch.db",
                      description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+psycopg://...")
-    checkpoint_url: str | None = Field(None, description="LangGraph checkpointer target: a SQLite file path or "
+    checkpoint_url: str | None = Field(default=None, description="LangGraph checkpointer target: a SQLite file path or "
                                                          "a postgresql:// URL. Default: beside the database.")
-    echo: bool = Field(False, description="Log SQL statements.")
+    echo: bool = Field(default=False, description="Log SQL statements.")
 
     @property
     def is_postgres(self) -> bool:
@@ -32,34 +32,34 @@ class DatabaseSettings(BaseModel):
 
 
 class WorkerSettings(BaseModel):
-    embedded: bool = Field(True, description="Run a worker inside the API process.")
-    concurrency: int = Field(4, ge=1, le=256, description="Runs one worker executes at once.")
-    poll_interval_s: float = Field(2.0, gt=0, le=60, description="Fallback poll when no wake-up arrives.")
-    heartbeat_s: float = Field(5.0, gt=0, le=300, description="How often a worker renews its claims.")
-    stale_after_s: float = Field(30.0, gt=0, le=3600, description="A claim not renewed this long is reclaimed.")
-    durability: Literal["sync", "async", "exit"] = Field(
+    embedded: bool = Field(default=True, description="Run a worker inside the API process.")
+    concurrency: int = Field(default=4, ge=1, le=256, description="Runs one worker executes at once.")
+    poll_interval_s: float = Field(default=2.0, gt=0, le=60, description="Fallback poll when no wake-up arrives.")
+    heartbeat_s: float = Field(default=5.0, gt=0, le=300, description="How often a worker renews its claims.")
+    stale_after_s: float = Field(default=30.0, gt=0, le=3600, description="A claim not renewed this long is reclaimed.")
+    durability: Literal["sync", "async", "exit"] = Field(default=
         "sync", description="When LangGraph writes checkpoints: sync (after every step, before the next), "
                             "async (while the next step runs), exit (only when the run pauses or ends; "
                             "a crashed run then restarts from its last pause).")
-    cancel_grace_s: float = Field(0.5, ge=0, le=30, description="After a cancel, how long a running step may "
+    cancel_grace_s: float = Field(default=0.5, ge=0, le=30, description="After a cancel, how long a running step may "
                                                                 "finish before the worker interrupts it.")
 
 
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    max_body_bytes: int = Field(6 * 1024 * 1024, ge=1024, description="Larger request bodies get 413.")
-    static_dir: str | None = Field(None, description="Built UI to serve at / (frontend/out).")
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Larger request bodies get 413.")
+    static_dir: str | None = Field(default=None, description="Built UI to serve at / (frontend/out).")
 
 
 class RetentionSettings(BaseModel):
-    checkpoint_retention_days: float = Field(30, ge=0, description="Prune checkpoints of finished runs after.")
-    sweep_interval_s: float = Field(3600, gt=0)
+    checkpoint_retention_days: float = Field(default=30, ge=0, description="Prune checkpoints of finished runs after.")
+    sweep_interval_s: float = Field(default=3600, gt=0)
 
 
 class LlmSettings(BaseModel):
-    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")
-    api_key: str | None = Field(None, description="API key (else OPENAI_API_KEY).")
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")
+    api_key: str | None = Field(default=None, description="API key (else OPENAI_API_KEY).")
     default_model: str = "gpt-4o-mini"
 
 
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     retention: RetentionSettings = RetentionSettings()
     llm: LlmSettings = LlmSettings()
-    procedures_dir: str | None = Field(None, description="Extra folder of CKP files subflows may call.")
+    procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
 
 
 @lru_cache

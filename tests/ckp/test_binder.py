@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from langorch.ckp import ir as I
-from langorch.ckp.binder import bind_action, resolve_action
+from langorch.ckp.binder import bind, bind_action, ir_content, resolve_action
 from langorch.ckp.diagnostics import Code
-from tests.ckp.builders import TERMINATE, compile_doc, doc, seq
+from langorch.ckp.parser import parse_text
+from tests.ckp.builders import (
+    REFERENCE_DIR,
+    TERMINATE,
+    WORKLOADS_DIR,
+    compile_doc,
+    doc,
+    example_files,
+    json_files,
+    seq,
+)
 
 
 def compiled(**root: Any) -> I.ProcedureIR:
@@ -169,3 +180,28 @@ def test_wait_and_log_run_in_the_engine_even_inside_an_agent_node() -> None:
     assert ir is not None
     kinds = {s.step_id: (s.binding.kind, s.binding.channel) for s in ir.nodes["web"].payload.steps}  # type: ignore[union-attr]
     assert kinds == {"open": ("agent", "WEB"), "pause": ("internal", None), "note": ("internal", None)}
+
+
+@pytest.mark.parametrize("path", [*example_files(), *json_files(REFERENCE_DIR), *json_files(WORKLOADS_DIR)],
+                         ids=lambda p: p.name)
+def test_ir_read_from_the_document_equals_the_ir_read_from_the_models(path: Path) -> None:
+    parsed = parse_text(path.read_text(encoding="utf-8"))
+    assert parsed.procedure is not None and parsed.raw is not None
+    assert ir_content(bind(parsed.procedure, parsed.raw)) == ir_content(bind(parsed.procedure))
+
+
+def test_step_and_operation_values_validation_converts_reach_the_ir_converted() -> None:
+    result = compile_doc(doc({
+        "n": seq({"action": "screenshot", "screenshot_on_complete": "yes", "duration_ms": "250",
+                  "headers": None, "custom": "kept"}, next_node="p"),
+        "p": {"type": "processing", "operations": [{"action": "log", "message": "hi", "level": "INFO",
+                                                    "pattern": None}], "next_node": "end"},
+        "end": TERMINATE,
+    }))
+    assert result.ir is not None, [d.format() for d in result.errors]
+    payload = result.ir.nodes["n"].payload
+    assert isinstance(payload, I.SequencePayload)
+    assert payload.steps[0].params == {"screenshot_on_complete": True, "duration_ms": 250, "custom": "kept"}
+    processing = result.ir.nodes["p"].payload
+    assert isinstance(processing, I.ProcessingPayload)
+    assert processing.operations == ({"action": "log", "message": "hi", "level": "INFO"},)

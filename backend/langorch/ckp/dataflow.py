@@ -166,99 +166,147 @@ class _DataFlow:
                     changed = True
         for node_id, node in self.nodes.items():
             raw = self.raw_nodes.get(node_id)
-            if isinstance(raw, Mapping):
+            if isinstance(raw, dict):
                 self._node(node_id, node, raw, _Known(entry, bits, reaching[node_id]))
         return self.out
 
     # ------------------------------------------------------------------ per node
+    # ``path`` is one list per node, extended and shortened in place while its JSON is
+    # walked: a pointer is only built for a problem, never for the (many) clean reads.
     def _node(self, node_id: str, node: Node, raw: Mapping[str, Any], known: _Known) -> None:
-        base: Path = ("workflow_graph", "nodes", node_id)
-        handled: tuple[str, ...] = ()
-        if isinstance(node, SequenceNode):
-            handled = ("steps",)
+        path: list[str | int] = ["workflow_graph", "nodes", node_id]
+        kind = type(node)
+        exclude = NOT_TEMPLATES
+        if kind is SequenceNode:
+            assert isinstance(node, SequenceNode)
+            exclude = _EXCLUDE[("steps",)]
             raw_steps: Any = raw.get("steps") or ()  # absent when the list is empty
+            path.append("steps")
             for i, step in enumerate(node.steps):
-                self._templates(raw_steps[i], (*base, "steps", i), known)
+                path.append(i)
+                self._walk(raw_steps[i], path, known, NOT_TEMPLATES)
+                path.pop()
                 known.add(step.output_variable)
                 if step.action == "set_variable":
                     known.add(step.variable)
-        elif isinstance(node, ProcessingNode):
-            handled = ("operations",)
+            path.pop()
+        elif kind is ProcessingNode:
+            assert isinstance(node, ProcessingNode)
+            exclude = _EXCLUDE[("operations",)]
             raw_ops: Any = raw.get("operations") or ()
+            path.append("operations")
             for i, op in enumerate(node.operations):
-                path = (*base, "operations", i)
-                self._templates(raw_ops[i], path, known)
+                path.append(i)
+                self._walk(raw_ops[i], path, known, NOT_TEMPLATES)
                 computes = op.action == "calculate" or (
                     op.action == "set_variable" and "value" not in op.model_fields_set)
                 if computes and op.expression:
-                    self._condition(op.expression, (*path, "expression"), known)
-                for name in (op.output_variable, op.variable, op.array):
-                    known.add(name)
-        elif isinstance(node, LoopNode):
+                    self._condition(op.expression, path, "expression", known)
+                known.add(op.output_variable)
+                known.add(op.variable)
+                known.add(op.array)
+                path.pop()
+            path.pop()
+        elif kind is LoopNode:
+            assert isinstance(node, LoopNode)
             known.add(node.iterator_variable or "item")
             known.add(node.index_variable)
-        elif isinstance(node, LlmActionNode | SubflowNode):
-            handled = ("outputs", "output_mapping")
-        self._templates(raw, base, known, _EXCLUDE[handled] if handled else NOT_TEMPLATES)
+        elif kind is LlmActionNode or kind is SubflowNode:
+            exclude = _EXCLUDE[("outputs", "output_mapping")]
+        self._walk(raw, path, known, exclude)
 
-        if isinstance(node, SequenceNode):
-            for i, validation in enumerate(node.validations or []):
-                if validation.condition:
-                    self._condition(validation.condition, (*base, "validations", i, "condition"), known)
-        elif isinstance(node, LogicNode):
-            for i, rule in enumerate(node.rules):
-                self._condition(rule.condition, (*base, "rules", i, "condition"), known)
-        elif isinstance(node, VerificationNode):
-            for i, check in enumerate(node.checks):
-                self._condition(check.condition, (*base, "checks", i, "condition"), known)
-        elif isinstance(node, LoopNode):
+        if kind is LogicNode:
+            assert isinstance(node, LogicNode)
+            self._conditions("rules", [rule.condition for rule in node.rules], path, known)
+        elif kind is SequenceNode:
+            assert isinstance(node, SequenceNode)
+            if node.validations:
+                self._conditions("validations", [v.condition for v in node.validations], path, known)
+        elif kind is VerificationNode:
+            assert isinstance(node, VerificationNode)
+            self._conditions("checks", [check.condition for check in node.checks], path, known)
+        elif kind is LoopNode:
+            assert isinstance(node, LoopNode)
             if node.condition:
-                self._condition(node.condition, (*base, "condition"), known)
+                self._condition(node.condition, path, "condition", known)
             if node.iterator:
-                self._iterator(node.iterator, (*base, "iterator"), known)
-        elif isinstance(node, TransformNode):
+                iterator = node.iterator
+                if "{{" in iterator or "{%" in iterator:
+                    self._template(iterator, path, "iterator", known)
+                else:
+                    self._name((iterator.strip(), None), path, "iterator", known)
+        elif kind is TransformNode:
+            assert isinstance(node, TransformNode)
+            path.append("transformations")
             for i, t in enumerate(node.transformations):
                 source = t.source_variable
-                path = (*base, "transformations", i, "source_variable")
+                path.append(i)
                 if "{{" in source:
-                    self._template(source, path, known)
+                    self._template(source, path, "source_variable", known)
                 else:
-                    self._name((source, None), path, known)
+                    self._name((source, None), path, "source_variable", known)
+                path.pop()
                 known.add(t.output_variable)
+            path.pop()
 
-    def _iterator(self, iterator: str, path: Path, known: _Known) -> None:
-        if "{{" in iterator or "{%" in iterator:
-            self._template(iterator, path, known)
-        else:
-            self._name((iterator.strip(), None), path, known)
+    def _conditions(self, field: str, conditions: list[str | None], path: list[str | int], known: _Known) -> None:
+        """Check ``<field>[i].condition`` for each (non-empty) condition."""
+        path.append(field)
+        for i, condition in enumerate(conditions):
+            if condition:
+                path.append(i)
+                self._condition(condition, path, "condition", known)
+                path.pop()
+        path.pop()
 
     # ------------------------------------------------------------------ texts
-    def _templates(self, value: Any, base: Path, known: _Known,
-                   exclude: frozenset[str] = NOT_TEMPLATES) -> None:
-        found: list[tuple[Path, str]] = []
-        _templated_strings(value, list(base), found, exclude)
-        for path, text in found:
-            self._template(text, path, known)
+    def _walk(self, value: Any, path: list[str | int], known: _Known,
+              exclude: frozenset[str] = NOT_TEMPLATES) -> None:
+        """Check every templated string under ``value`` (at ``path``).
 
-    def _template(self, text: str, path: Path, known: _Known) -> None:
+        Values under :data:`NOT_TEMPLATES` keys are skipped, subtrees included; ``exclude``
+        (a superset of it) skips more keys, of ``value`` itself only.
+        """
+        items: Iterable[tuple[str | int, Any]]
+        if isinstance(value, dict):
+            items = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            return
+        for key, item in items:
+            if isinstance(item, str):
+                if ("{{" in item or "{%" in item) and key not in exclude:
+                    self._template(item, path, key, known)
+            elif isinstance(item, dict | list) and key not in exclude:
+                path.append(key)
+                self._walk(item, path, known)
+                path.pop()
+
+    def _template(self, text: str, path: list[str | int], key: str | int, known: _Known) -> None:
         refs = _template_refs(text)
         if isinstance(refs, str):
-            self.out.append(error(Code.TEMPLATE_SYNTAX, pointer(*path), f"template syntax error: {refs}",
+            self.out.append(error(Code.TEMPLATE_SYNTAX, pointer(*path, key), f"template syntax error: {refs}",
                                   "templates look like {{variable}} or {{variable.field}}"))
             return
-        self._names(refs, path, known)
+        self._names(refs, path, key, known)
 
-    def _condition(self, text: str, path: Path, known: _Known) -> None:
+    def _condition(self, text: str, path: list[str | int], key: str | int, known: _Known) -> None:
         refs = _condition_refs(text)
         if isinstance(refs, str):
-            self.out.append(error(Code.CONDITION_SYNTAX, pointer(*path), f"condition syntax error: {refs}",
+            self.out.append(error(Code.CONDITION_SYNTAX, pointer(*path, key), f"condition syntax error: {refs}",
                                   "e.g. {{amount}} > 1000 and {{status}} == 'open'"))
             return
-        self._names(refs, path, known)
+        self._names(refs, path, key, known)
 
-    def _names(self, refs: tuple[Ref, ...], path: Path, known: _Known) -> None:
+    def _names(self, refs: tuple[Ref, ...], path: list[str | int], key: str | int, known: _Known) -> None:
         # The common case first, inline: every root is known and no secret is read.
         entry, bits, mask, local = known.entry, known.bits, known.mask, known.local
+        for root, _ in refs:
+            if root == "secrets" or not (root in entry or bits.get(root, 0) & mask or root in local):
+                break
+        else:
+            return
         unknown = [ref for ref in refs
                    if ref[0] == "secrets" or not (ref[0] in entry or bits.get(ref[0], 0) & mask
                                                   or ref[0] in local)]
@@ -267,13 +315,13 @@ class _DataFlow:
             if ref[0] in roots and ref[0] != "secrets":
                 continue
             roots.add(ref[0])
-            self._name(ref, path, known)
+            self._name(ref, path, key, known)
 
-    def _name(self, ref: Ref, path: Path, known: _Known) -> None:
+    def _name(self, ref: Ref, path: list[str | int], key: str | int, known: _Known) -> None:
         root, field = ref
         if root == "secrets" and field is not None and field not in self.secret_names:
             self.out.append(warning(
-                Code.UNKNOWN_SECRET, pointer(*path),
+                Code.UNKNOWN_SECRET, pointer(*path, key),
                 f"secret {field!r} is not declared in global_config.secrets_config.secret_references; "
                 f"at run time it is read from the environment variable {field}",
                 f"declare it: \"secret_references\": {{\"{field}\": \"<key in your secrets provider>\"}}"))
@@ -281,47 +329,16 @@ class _DataFlow:
             return
         if self.lenient:
             self.out.append(warning(
-                Code.UNDECLARED_VARIABLE, pointer(*path),
+                Code.UNDECLARED_VARIABLE, pointer(*path, key),
                 f"variable {root!r} is not declared (the procedure has no variables_schema)",
                 "declare it in variables_schema"))
         else:
-            self.out.append(error(Code.UNDEFINED_VARIABLE, pointer(*path),
+            self.out.append(error(Code.UNDEFINED_VARIABLE, pointer(*path, key),
                                   f"variable {root!r} is used here but no path defines it before this point",
                                   "declare it in variables_schema or set it in an earlier node"))
 
 
 # ----------------------------------------------------------------------------- helpers
-def _templated_strings(value: Any, path: list[str | int], out: list[tuple[Path, str]],
-                       exclude: frozenset[str] = NOT_TEMPLATES) -> None:
-    """Append ``(path, text)`` for every string under ``value`` that holds a template.
-
-    Values under :data:`NOT_TEMPLATES` keys are skipped, subtrees included; ``exclude``
-    (a superset of it) skips more keys, of ``value`` itself only.
-    """
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in exclude:
-                continue
-            if isinstance(item, str):
-                if "{{" in item or "{%" in item:
-                    out.append(((*path, key), item))
-            elif isinstance(item, dict | list):
-                path.append(key)
-                _templated_strings(item, path, out)
-                path.pop()
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, str):
-                if "{{" in item or "{%" in item:
-                    out.append(((*path, index), item))
-            elif isinstance(item, dict | list):
-                path.append(index)
-                _templated_strings(item, path, out)
-                path.pop()
-    elif isinstance(value, str) and ("{{" in value or "{%" in value):
-        out.append((tuple(path), value))
-
-
 @lru_cache(maxsize=8192)
 def _template_refs(text: str) -> tuple[Ref, ...] | str:
     """The variables a template reads, or the syntax error message."""

@@ -44,7 +44,7 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
 
 class AgentCreate(BaseModel):
-    agent_id: str | None = Field(None, min_length=1, max_length=64, pattern=_ID,
+    agent_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=_ID,
                                  description="Optional stable id; generated when absent.")
     name: str = Field(min_length=1, max_length=200)
     channel: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
@@ -52,9 +52,9 @@ class AgentCreate(BaseModel):
     base_url: Annotated[str, UsableUrl] = Field(max_length=1000, pattern=_URL,
                                                 description="Where POST /execute and GET /health answer.")
     capabilities: Capabilities = Field(default_factory=list, description="Actions this agent offers.")
-    pool_id: str | None = Field(None, min_length=1, max_length=128)
+    pool_id: str | None = Field(default=None, min_length=1, max_length=128)
     status: AgentStatus = "online"
-    concurrency_limit: int = Field(1, ge=1, le=10_000)
+    concurrency_limit: int = Field(default=1, ge=1, le=10_000)
 
     @field_validator("channel")
     @classmethod
@@ -65,13 +65,13 @@ class AgentCreate(BaseModel):
 class AgentUpdate(BaseModel):
     """Only the fields sent are changed. Setting ``circuit_state`` to closed resets the breaker."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    channel: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    base_url: Annotated[str | None, UsableUrl] = Field(None, max_length=1000, pattern=_URL)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    channel: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    base_url: Annotated[str | None, UsableUrl] = Field(default=None, max_length=1000, pattern=_URL)
     capabilities: Capabilities | None = None
-    pool_id: str | None = Field(None, min_length=1, max_length=128)
+    pool_id: str | None = Field(default=None, min_length=1, max_length=128)
     status: AgentStatus | None = None
-    concurrency_limit: int | None = Field(None, ge=1, le=10_000)
+    concurrency_limit: int | None = Field(default=None, ge=1, le=10_000)
     circuit_state: CircuitState | None = None
 
     @field_validator("channel")

@@ -21,10 +21,10 @@ class ApprovalRead(ApiModel):
     options: list[Any] | None = None
     context_data: dict[str, Any] | None = None
     status: ApprovalStatus
-    decision: str | None = Field(None, description="approve | reject | the chosen option | timeout")
+    decision: str | None = Field(default=None, description="approve | reject | the chosen option | timeout")
     decided_by: str | None = None
     comment: str | None = None
-    payload: dict[str, Any] | None = Field(None, description="Input given with the decision.")
+    payload: dict[str, Any] | None = Field(default=None, description="Input given with the decision.")
     approval_level: str | None = None
     interrupt_id: str
     created_at: datetime
@@ -35,8 +35,8 @@ class ApprovalRead(ApiModel):
 class ApprovalDecision(BaseModel):
     """``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``."""
 
-    decision: str | None = Field(None, max_length=200, description="approve | reject | one of the options")
-    status: str | None = Field(None, max_length=32, description="approved | rejected (alternative to decision)")
-    decided_by: str | None = Field(None, max_length=200)
-    comment: str | None = Field(None, max_length=10_000)
-    payload: Any = Field(None, description="Input for provide_input gates (stored into the decision variable).")
+    decision: str | None = Field(default=None, max_length=200, description="approve | reject | one of the options")
+    status: str | None = Field(default=None, max_length=32, description="approved | rejected (alternative to decision)")
+    decided_by: str | None = Field(default=None, max_length=200)
+    comment: str | None = Field(default=None, max_length=10_000)
+    payload: Any = Field(default=None, description="Input for provide_input gates (stored into the decision variable).")

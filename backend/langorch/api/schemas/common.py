@@ -20,7 +20,8 @@ class ApiModel(BaseModel):
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. not_found, conflict, invalid_ckp.")
     message: str = Field(description="What went wrong, for a person.")
-    details: Any = Field(None, description="Structured context: diagnostics, field errors, the conflicting object.")
+    details: Any = Field(default=None,
+                          description="Structured context: diagnostics, field errors, the conflicting object.")
 
 
 class ErrorResponse(BaseModel):
@@ -60,4 +61,4 @@ class HealthRead(BaseModel):
     version: str
     db: str = Field(description="ok | error")
     db_error: str | None = None
-    worker: dict[str, Any] | None = Field(None, description="The embedded worker's state, when one runs.")
+    worker: dict[str, Any] | None = Field(default=None, description="The embedded worker's state, when one runs.")

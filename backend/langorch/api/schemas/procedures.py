@@ -17,20 +17,20 @@ class ProcedureCreate(BaseModel):
     """``POST /api/procedures`` (wire-compatible with the seed system)."""
 
     ckp_json: dict[str, Any] = Field(description="The CKP document.")
-    project_id: str | None = Field(None, max_length=64, description="Project to file the procedure under.")
-    procedure_id: str | None = Field(None, max_length=200,
+    project_id: str | None = Field(default=None, max_length=64, description="Project to file the procedure under.")
+    procedure_id: str | None = Field(default=None, max_length=200,
                                      description="Optional; must equal the CKP's procedure_id.")
-    version: str | None = Field(None, max_length=64, description="Optional; must equal the CKP's version.")
-    status: ProcedureStatus | None = Field(None, description="Overrides the CKP's status field.")
-    created_by: str | None = Field(None, max_length=200, description="Who imported it.")
+    version: str | None = Field(default=None, max_length=64, description="Optional; must equal the CKP's version.")
+    status: ProcedureStatus | None = Field(default=None, description="Overrides the CKP's status field.")
+    created_by: str | None = Field(default=None, max_length=200, description="Who imported it.")
 
 
 class ProcedureUpdate(BaseModel):
     """``PUT /api/procedures/{procedure_id}/{version}``: replace the CKP of a version without runs."""
 
     ckp_json: dict[str, Any] = Field(description="The new CKP; its procedure_id and version must match the path.")
-    status: ProcedureStatus | None = Field(None, description="New status; must be an allowed lifecycle step.")
-    project_id: str | None = Field(None, max_length=64, description="Move to this project (null: none).")
+    status: ProcedureStatus | None = Field(default=None, description="New status; must be an allowed lifecycle step.")
+    project_id: str | None = Field(default=None, max_length=64, description="Move to this project (null: none).")
 
 
 class ProcedureStatusChange(BaseModel):
@@ -54,7 +54,7 @@ class ProcedureRead(ApiModel):
     created_by: str | None = None
     created_at: datetime
     updated_at: datetime
-    run_count: int = Field(0, description="Runs started from this version; when > 0 the version is immutable.")
+    run_count: int = Field(default=0, description="Runs started from this version; when > 0 the version is immutable.")
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -78,7 +78,7 @@ class ValidateResult(BaseModel):
     diagnostics: list[DiagnosticOut]
     procedure_id: str | None = None
     version: str | None = None
-    ir_hash: str | None = Field(None, description="Set when valid.")
+    ir_hash: str | None = Field(default=None, description="Set when valid.")
 
 
 class Position(BaseModel):
@@ -117,7 +117,7 @@ class ProcedureGraph(BaseModel):
 
 
 class ExplainRequest(BaseModel):
-    input_vars: dict[str, Any] | None = Field(None, description="Inputs to check against variables_schema.")
+    input_vars: dict[str, Any] | None = Field(default=None, description="Inputs to check against variables_schema.")
 
 
 class ExternalCall(BaseModel):
@@ -164,7 +164,8 @@ class ExplainNode(BaseModel):
     tier: Tier
     agent: str | None = None
     description: str = ""
-    max_visits: int | None = Field(None, description="Upper bound of executions (loops multiply); null: unbounded.")
+    max_visits: int | None = Field(default=None,
+                                   description="Upper bound of executions (loops multiply); null: unbounded.")
 
 
 class ExplainResult(BaseModel):

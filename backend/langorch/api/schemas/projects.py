@@ -11,14 +11,14 @@ from langorch.api.schemas.common import ApiModel
 
 class ProjectCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="Unique project name.")
-    description: str | None = Field(None, max_length=10_000)
+    description: str | None = Field(default=None, max_length=10_000)
 
 
 class ProjectUpdate(BaseModel):
     """Only the fields sent are changed."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=10_000)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
 
 
 class ProjectRead(ApiModel):

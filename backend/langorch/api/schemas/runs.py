@@ -17,18 +17,18 @@ class RunCreate(BaseModel):
     """``POST /api/runs`` (wire-compatible with the seed system)."""
 
     procedure_id: str = Field(min_length=1, max_length=200)
-    procedure_version: str | None = Field(None, max_length=64,
+    procedure_version: str | None = Field(default=None, max_length=64,
                                           description="Default: the latest active version, else the latest.")
-    input_vars: dict[str, Any] | None = Field(None, description="Checked against the CKP's variables_schema.")
-    project_id: str | None = Field(None, max_length=64)
-    triggered_by: str | None = Field(None, max_length=200, description="Who or what started the run.")
+    input_vars: dict[str, Any] | None = Field(default=None, description="Checked against the CKP's variables_schema.")
+    project_id: str | None = Field(default=None, max_length=64)
+    triggered_by: str | None = Field(default=None, max_length=200, description="Who or what started the run.")
 
 
 class RunRetry(BaseModel):
     """``POST /api/runs/{run_id}/retry``: changed inputs are merged over the failed run's."""
 
     input_vars: dict[str, Any] | None = None
-    triggered_by: str | None = Field(None, max_length=200)
+    triggered_by: str | None = Field(default=None, max_length=200)
 
 
 class RunRead(ApiModel):
@@ -51,11 +51,12 @@ class RunRead(ApiModel):
     created_at: datetime
     updated_at: datetime
     project_id: str | None = None
-    error: dict[str, Any] | None = Field(None, description="type, message, retryable, node_id, details, cause.")
+    error: dict[str, Any] | None = Field(default=None, description="type, message, retryable, node_id, details, cause.")
     ir_hash: str = Field(description="The compiled definition this run is pinned to.")
-    retry_of: str | None = Field(None, description="The run this one retries.")
+    retry_of: str | None = Field(default=None, description="The run this one retries.")
     cancellation_requested: bool = False
-    sensitive_vars: list[str] | None = Field(None, description="Inputs marked sensitive; their values are masked.")
+    sensitive_vars: list[str] | None = Field(default=None,
+                                             description="Inputs marked sensitive; their values are masked.")
 
     @model_validator(mode="after")
     def _mask_sensitive(self) -> RunRead:
@@ -101,7 +102,7 @@ class CheckpointRead(BaseModel):
     parent_checkpoint_id: str | None = None
     thread_id: str | None = None
     step: int | None = None
-    source: str | None = Field(None, description="input | loop | update | fork")
+    source: str | None = Field(default=None, description="input | loop | update | fork")
     created_at: str | None = None
     next: list[str] = Field(default_factory=list, description="Nodes that run after this checkpoint.")
     last_node: str | None = None
