@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run migrate test lint typecheck pytest test-ui ui bench install clean
+.PHONY: run migrate test lint typecheck pytest pytest-pure test-ui ui bench install native clean
 
 $(STAMP): backend/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,12 +15,28 @@ $(STAMP): backend/pyproject.toml
 
 install: $(STAMP)
 
-lint: $(STAMP)
-	$(BIN)/ruff check backend/langorch tests bench alembic
-	cd backend && ../$(BIN)/mypy langorch
+# The compiler's modules built with mypyc (backend/langorch/ckp/native.py says how they
+# are chosen over the sources). Rebuilt when a compiler source changes; until then, and
+# when a build fails, the pure-Python modules run.
+NATIVE := backend/build/native/manifest.json
+NATIVE_SRC := $(wildcard backend/langorch/ckp/*.py) backend/native_build.py
 
-pytest: $(STAMP)
+$(NATIVE): $(STAMP) $(NATIVE_SRC)
+	$(BIN)/python backend/native_build.py
+
+native: $(NATIVE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check backend/langorch backend/native_build.py tests bench alembic
+	cd backend && ../$(BIN)/mypy langorch native_build.py
+
+pytest: $(STAMP) $(NATIVE)
 	$(BIN)/pytest -q tests
+	$(MAKE) pytest-pure
+
+# The compiler and CLI suites again on the pure-Python modules.
+pytest-pure: $(STAMP)
+	LANGORCH_NATIVE=0 $(BIN)/pytest -q tests/ckp tests/test_cli.py tests/test_examples.py
 
 # The operator UI: npm ci from the committed lock file, then lint, types, unit tests, the
 # static build and the browser end-to-end suite (it installs Debian's chromium if missing).
@@ -44,13 +60,13 @@ test-ui: $(STAMP) $(UI_DEPS)
 
 test: lint pytest test-ui
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(BIN)/python bench/run_bench.py
 
 # The database `make run` and `make migrate` use: LANGORCH_DB__URL when set, else a SQLite file under var/.
 DB_URL := $(or $(LANGORCH_DB__URL),sqlite+aiosqlite:///./var/langorch.db)
 
-run: $(STAMP) $(UI_OUT)
+run: $(STAMP) $(NATIVE) $(UI_OUT)
 	mkdir -p var
 	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch serve --host 127.0.0.1 --port 8000 --load-examples ckp_examples
 
@@ -59,4 +75,4 @@ migrate: $(STAMP)
 	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch migrate
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules frontend/out
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache frontend/node_modules frontend/out backend/build

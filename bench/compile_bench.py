@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from langorch.ckp import compile_text
+from langorch.ckp import compile_text, native
 from langorch.ckp.binder import resolve_action
 from langorch.ckp.dataflow import _condition_refs, _template_refs
 from langorch.ckp.expressions import parse_expression
@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_times, warm_times = timed_pair(floor, compiler, args.rounds)
     _, cold_times = timed_pair(floor, compiler, args.rounds, before_second=clear_caches)
     floor_best, floor_median = min(floor_times), statistics.median(floor_times)
+    print(f"compiler: {native.status}")
     print(f"document: {args.nodes} nodes, {len(text) / 1024:.0f} KiB, "
           f"{len(result.diagnostics)} diagnostic(s), ir {result.ir.ir_hash[:12] if result.ir else '-'}")
     print(_line("floor (json.loads + Procedure.model_validate)", floor_times))

@@ -314,9 +314,9 @@ def _walk_unknown(model: BaseModel, path: list[str | int], out: list[Diagnostic]
             _walk_unknown(value, path, out)
         elif isinstance(value, list | dict):
             items: Any = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
+            for where, item in items:
                 if isinstance(item, BaseModel) and (item.__pydantic_extra__ or _model_children(type(item))):
-                    path.append(key)
+                    path.append(where)
                     _walk_unknown(item, path, out)
                     path.pop()
         path.pop()

@@ -161,6 +161,3 @@ def template_references(text: str) -> list[tuple[PathSegment, ...]]:
     if not has_template(text):
         return []
     return list(_references(text))
-
-
-template_references.cache_clear = _references.cache_clear  # type: ignore[attr-defined]
