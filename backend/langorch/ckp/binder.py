@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any, get_args
+from typing import Any
 
 import orjson
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from langorch.ckp import catalog
 from langorch.ckp import ir as I
 from langorch.ckp.diagnostics import Code, Diagnostic, warning
 from langorch.ckp.graph import GraphFacts, analyze
-from langorch.ckp.models import ErrorHandler, RetryPolicy, Step, declared_variables
+from langorch.ckp.models import ErrorHandler, RetryPolicy, Step, declared_variables, fields_where
 from langorch.ckp.nodes import (
     HumanApprovalNode,
     LlmActionNode,
@@ -337,29 +337,15 @@ def _fields(model: BaseModel, raw: Any, skip: frozenset[str] | set[str]) -> dict
     if not isinstance(raw, dict):
         return {k: v for k, v in model.model_dump(exclude_none=True, by_alias=True).items() if k not in skip}
     out = {k: v for k, v in raw.items() if v is not None and k not in skip}
-    for name, alias in _converted_fields(type(model)):
+    for name, alias in fields_where(type(model), _converting):
         if alias in out:
             out[alias] = getattr(model, name)
     return out
 
 
-_CONVERTED: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
-_CONVERTING = (bool, int, float)
-
-
-def _converted_fields(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """(attribute, JSON name) of the fields of ``cls`` that validation may convert (cached)."""
-    found = _CONVERTED.get(cls)
-    if found is None:
-        found = _CONVERTED[cls] = tuple((name, info.alias or name) for name, info in cls.model_fields.items()
-                                        if _converts(info.annotation))
-    return found
-
-
-def _converts(annotation: Any) -> bool:
-    if annotation in _CONVERTING:
-        return True
-    return any(_converts(arg) for arg in get_args(annotation))
+def _converting(annotation: Any) -> bool:
+    """Types lax validation converts input into (``"true"`` → True, ``"100"`` → 100)."""
+    return annotation in (bool, int, float)
 
 
 # ----------------------------------------------------------------------------- root parts

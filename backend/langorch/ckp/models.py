@@ -7,7 +7,8 @@ Every model keeps fields it does not know (``extra="allow"``): they round-trip t
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -350,3 +351,24 @@ class LogicRule(CkpModel):
 class ParallelBranch(CkpModel):
     branch_id: str
     start_node: str
+
+
+FieldNames = tuple[tuple[str, str], ...]
+"""(attribute, JSON name) pairs of a model's fields."""
+_FIELDS_WHERE: dict[tuple[type[BaseModel], Callable[[Any], bool]], FieldNames] = {}
+
+
+def fields_where(cls: type[BaseModel], test: Callable[[Any], bool]) -> FieldNames:
+    """The fields of ``cls`` whose type mentions a type passing ``test`` anywhere
+    (``int | None``, ``list[Step]``...). Cached per class and test: the compiler asks for
+    every model it meets."""
+    key = (cls, test)
+    found = _FIELDS_WHERE.get(key)
+    if found is None:
+        found = _FIELDS_WHERE[key] = tuple((name, info.alias or name) for name, info in cls.model_fields.items()
+                                           if _mentions(info.annotation, test))
+    return found
+
+
+def _mentions(annotation: Any, test: Callable[[Any], bool]) -> bool:
+    return test(annotation) or any(_mentions(arg, test) for arg in get_args(annotation))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from langorch.ckp.catalog import TRANSFORMATIONS
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.dialects import KeyedObject, normalize_dialect
+from langorch.ckp.models import FieldNames, fields_where
 from langorch.ckp.nodes import NODE_ADAPTER, NODE_TYPES, Node, Procedure
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -322,19 +323,10 @@ def _walk_unknown(model: BaseModel, path: list[str | int], out: list[Diagnostic]
         path.pop()
 
 
-_CHILDREN: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
+def _model_children(cls: type[BaseModel]) -> FieldNames:
+    """(attribute, JSON name) of the fields of ``cls`` that may hold models."""
+    return fields_where(cls, _is_model_class)
 
 
-def _model_children(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
-    """(attribute, JSON name) of the fields of ``cls`` that may hold models (cached per class)."""
-    found = _CHILDREN.get(cls)
-    if found is None:
-        found = _CHILDREN[cls] = tuple((name, info.alias or name) for name, info in cls.model_fields.items()
-                                       if _may_hold_model(info.annotation))
-    return found
-
-
-def _may_hold_model(annotation: Any) -> bool:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return True
-    return any(_may_hold_model(arg) for arg in get_args(annotation))
+def _is_model_class(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
