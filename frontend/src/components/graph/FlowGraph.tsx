@@ -7,16 +7,18 @@ import {
   MiniMap,
   ReactFlow,
   type Edge,
+  type NodeChange,
   type NodeMouseHandler,
 } from "@xyflow/react";
-import { useMemo } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
 import { ControlNode } from "./nodes/ControlNode";
 import { DeterministicNode } from "./nodes/DeterministicNode";
 import { IntelligentNode } from "./nodes/IntelligentNode";
-import type { CkpFlowNode, OverlayState } from "./types";
+import type { CkpFlowNode } from "./types";
+import { FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, flowNodes, minimapNodeColor, recordDimensions, type Size } from "./view";
 
 // Module scope: React Flow re-mounts every node when this object changes identity.
 const nodeTypes = {
@@ -40,14 +42,6 @@ export interface GraphInput extends GraphModel {
   positions?: Map<string, { x: number; y: number }>;
 }
 
-function overlayOf(id: string, overlay: RunOverlay | undefined): OverlayState {
-  if (!overlay) return "none";
-  if (overlay.failed.has(id)) return "failed";
-  if (overlay.current.has(id)) return "current";
-  if (overlay.visited.has(id)) return "visited";
-  return "pending";
-}
-
 export function FlowGraph({
   graph,
   overlay,
@@ -64,29 +58,14 @@ export function FlowGraph({
   label: string;
 }) {
   const positions = useMemo(() => graph.positions ?? layoutGraph(graph), [graph]);
-  const nodes = useMemo<CkpFlowNode[]>(
-    () =>
-      graph.nodes.map((n) => {
-        const state = overlayOf(n.id, overlay);
-        return {
-          id: n.id,
-          type: n.tier,
-          position: positions.get(n.id) ?? { x: 0, y: 0 },
-          selected: selected === n.id,
-          ariaLabel: `${n.type} node ${n.id}${state !== "none" ? `, ${state}` : ""}`,
-          data: {
-            tier: n.tier,
-            nodeId: n.id,
-            ckpType: n.type,
-            label: n.label,
-            agent: n.agent ?? null,
-            isStart: n.is_start,
-            overlay: state,
-            error: state === "failed" ? (overlay?.errors.get(n.id) ?? null) : null,
-          },
-        };
-      }),
-    [graph, positions, overlay, selected],
+  // Sizes React Flow measured, fed back into the nodes: the MiniMap draws only nodes with a size.
+  const [measured, setMeasured] = useState<ReadonlyMap<string, Size>>(() => new Map());
+  const onNodesChange = useCallback((changes: NodeChange<CkpFlowNode>[]) => {
+    setMeasured((prev) => recordDimensions(prev, changes));
+  }, []);
+  const nodes = useMemo(
+    () => flowNodes(graph, positions, overlay, selected, measured),
+    [graph, positions, overlay, selected, measured],
   );
   const edges = useMemo<Edge[]>(
     () =>
@@ -117,12 +96,14 @@ export function FlowGraph({
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
         onNodeClick={onNodeClick}
         nodesDraggable={false}
         nodesConnectable={false}
         fitView
-        fitViewOptions={{ padding: 0.15 }}
-        minZoom={0.2}
+        fitViewOptions={FIT_VIEW_OPTIONS}
+        minZoom={MIN_ZOOM}
+        maxZoom={MAX_ZOOM}
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={20} />
@@ -131,7 +112,7 @@ export function FlowGraph({
           pannable
           zoomable
           ariaLabel="Graph overview"
-          nodeColor={(n) => TIER_COLOR[n.type]}
+          nodeColor={minimapNodeColor}
         />
       </ReactFlow>
     </div>
