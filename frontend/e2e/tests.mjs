@@ -164,7 +164,10 @@ export function defineTests(h, { fixtures }) {
     await page.getByTestId("graph-node-error-load_ledger").filter({ hasText: /no such file/i }).waitFor();
     const [r, g, b] = await borderRgb(node);
     assert(r > 180 && g < 80 && b < 80, `the failed node is red (got rgb ${String([r, g, b])})`);
-    assert((await page.locator("[data-testid=graph-node-prepare]").getAttribute("data-overlay")) === "visited", "the node before it is marked visited");
+    // The run's row (failed node, error) can land before the event stream that marks the
+    // earlier nodes visited: wait for that overlay rather than reading it once.
+    await page.locator("[data-testid=graph-node-prepare][data-overlay=visited]").waitFor({ timeout: 10_000 })
+      .catch(() => { throw new Error("assertion failed: the node before it is marked visited"); });
     assert((await page.locator("[data-testid=graph-node-done]").getAttribute("data-overlay")) === "pending", "the node after it was not reached");
     await page.getByTestId("run-error").getByText("load_ledger").waitFor();
     await page.screenshot({ path: join(artifacts, "run-failed-graph.png"), fullPage: true });
