@@ -15,7 +15,7 @@ from langorch.connectors.agents import HttpAgentClient
 from langorch.connectors.local_state import SqliteStepStore
 from langorch.runtime.checkpointer import open_checkpointer
 from tests.fakes.agent_server import FakeAgentServer
-from tests.runtime.harness import Harness, ckp, compile_ok, end, seq
+from tests.runtime.harness import DictResolver, Harness, ckp, compile_ok, end, seq
 
 
 @pytest_asyncio.fixture
@@ -134,3 +134,96 @@ async def test_a_node_rerun_after_a_crash_does_not_repeat_completed_agent_steps(
 
 async def _no_wait(seconds: float) -> None:
     await asyncio.sleep(0)
+
+
+NOTIFY_CHILD = ckp({
+    "notify": seq({"step_id": "mail", "action": "send_email", "recipients": ["{{to}}"], "subject": "{{what}}"},
+                  agent="EMAIL", next_node="done"),
+    "done": end(),
+}, procedure_id="notify_child", variables={"to": {"type": "string"}, "what": {"type": "string"}})
+
+
+@pytest.mark.asyncio
+async def test_a_child_procedure_called_twice_sends_twice(fake_agent: FakeAgentServer,
+                                                          agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents, resolver=DictResolver(NOTIFY_CHILD))
+    ir = compile_ok(ckp({
+        "first": {"type": "subflow", "procedure_id": "notify_child", "next_node": "second",
+                  "input_mapping": {"to": "a@example.com", "what": "first"}},
+        "second": {"type": "subflow", "procedure_id": "notify_child", "next_node": "done",
+                   "input_mapping": {"to": "b@example.com", "what": "second"}},
+        "done": end(),
+    }))
+
+    out = await h.run(ir)
+
+    assert out.status == "completed", out.error
+    assert [c["params"]["subject"] for c in fake_agent.calls] == ["first", "second"]
+
+
+@pytest.mark.asyncio
+async def test_a_child_procedure_in_a_loop_sends_once_per_iteration(fake_agent: FakeAgentServer,
+                                                                    agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents, resolver=DictResolver(NOTIFY_CHILD))
+    ir = compile_ok(ckp({
+        "each": {"type": "loop", "iterator": "people", "body_node": "call", "next_node": "done"},
+        "call": {"type": "subflow", "procedure_id": "notify_child",
+                 "input_mapping": {"to": "{{item}}", "what": "hello {{item}}"}},
+        "done": end(),
+    }, variables={"people": {"type": "array"}}))
+
+    out = await h.run(ir, {"people": ["a", "b", "c"]})
+
+    assert out.status == "completed", out.error
+    assert [c["params"]["subject"] for c in fake_agent.calls] == ["hello a", "hello b", "hello c"]
+
+
+SLOW_CHILD = ckp({
+    "notify": seq({"step_id": "mail", "action": "send_email", "recipients": ["{{to}}"], "subject": "{{what}}"},
+                  {"step_id": "settle", "action": "wait", "duration_ms": 3000, "agent": "MasterAgent"},
+                  agent="EMAIL", next_node="done"),
+    "done": end(),
+}, procedure_id="slow_child", variables={"to": {"type": "string"}, "what": {"type": "string"}})
+
+
+@pytest.mark.asyncio
+async def test_a_child_rerun_after_a_crash_does_not_repeat_its_completed_steps(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient, tmp_path: Path) -> None:
+    ir = compile_ok(ckp({
+        "each": {"type": "loop", "iterator": "people", "body_node": "call", "next_node": "done"},
+        "call": {"type": "subflow", "procedure_id": "slow_child",
+                 "input_mapping": {"to": "{{item}}", "what": "hello {{item}}"}},
+        "done": end(),
+    }, variables={"people": {"type": "array"}}))
+    db = str(tmp_path / "state.db")
+
+    async with open_checkpointer(db) as saver, aiosqlite.connect(db) as conn:
+        h = Harness(agents=agents, checkpointer=saver, step_store=await SqliteStepStore.create(conn),
+                    resolver=DictResolver(SLOW_CHILD))
+        waits: list[float] = []
+
+        async def second_wait_blocks(seconds: float) -> None:  # the crash comes during it
+            waits.append(seconds)
+            await asyncio.sleep(0 if len(waits) == 1 else 30)
+
+        h.sleep = second_wait_blocks
+        crashed = asyncio.create_task(h.run(ir, {"people": ["a", "b"]}, run_id="crashy"))
+        async with asyncio.timeout(10):
+            while len(fake_agent.calls_for("send_email")) < 2:  # the second call's mail went out
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)  # its result is recorded; the child is in its wait step
+        crashed.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await crashed
+
+    async with open_checkpointer(db) as saver, aiosqlite.connect(db) as conn:
+        fast = Harness(agents=agents, checkpointer=saver, step_store=await SqliteStepStore.create(conn),
+                       resolver=DictResolver(SLOW_CHILD))
+        fast.sleep = _no_wait
+        out = await fast.resume(ir, "crashy")
+
+    assert out.status == "completed", out.error
+    assert [c["params"]["subject"] for c in fake_agent.calls_for("send_email")] == ["hello a", "hello b"]
+    mail = [e.payload for e in fast.events.of("step_completed") if e.step_id == "mail"]
+    assert mail and mail[0]["cached"] is True
+

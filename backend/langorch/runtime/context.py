@@ -80,6 +80,10 @@ class RunContext:
     secret_values: dict[str, Any] = field(default_factory=dict)
     node_prefix: str = ""
     """Prefix for node ids in events (a subflow's nodes show as ``parent_node/child_node``)."""
+    key_prefix: str = ""
+    """Prefix of the implicit idempotency keys of this context's steps: empty for a run,
+    ``<subflow node>#<visit>/`` (nested for nested subflows) inside a child procedure, so
+    each call of a child keeps its own keys while a re-run of the same call reuses them."""
     committed_usage: dict[str, float] = field(default_factory=dict)
     """LLM usage in the checkpointed state, as the latest super-step to start saw it."""
     committed_step: int = -1
