@@ -122,3 +122,71 @@ async def test_approval_inside_a_subflow_pauses_the_parent_and_resumes_it(decisi
     assert out.outputs["stage"] == "before"
     # the parent's nodes before the subflow ran once
     assert [e.node_id for e in h.events.of("node_started")].count("before") == 1
+
+
+def _gated(version: str, verdict: str) -> dict[str, Any]:
+    doc = ckp({
+        "ask": {"type": "human_approval", "prompt": "Approve {{amount}}?", "on_approve": "yes", "on_reject": "no"},
+        "yes": end(outputs={"verdict": verdict}),
+        "no": end("failed", outputs={"verdict": "rejected"}),
+    }, procedure_id="gated_child", variables={"amount": {"type": "number"}})
+    doc["version"] = version
+    return doc
+
+
+class LatestResolver(DictResolver):
+    """Resolves an unversioned call to the newest version, as the procedure catalog does."""
+
+    def add(self, doc: dict[str, Any]) -> None:
+        ir = compile_ok(doc)
+        self.irs[(ir.procedure_id, ir.version)] = ir
+
+    async def resolve(self, procedure_id: str, version: str | None = None) -> Any:
+        self.calls.append((procedure_id, version))
+        versions = sorted(ver for pid, ver in self.irs if pid == procedure_id and version in (None, ver))
+        if not versions:
+            return await super().resolve(procedure_id, version)
+        return self.irs[(procedure_id, versions[-1])]
+
+
+_CALLS_GATED = ckp({
+    "call": {"type": "subflow", "procedure_id": "gated_child", "input_mapping": {"amount": "{{price}}"},
+             "output_mapping": {"verdict": "outputs.verdict"}, "next_node": "done"},
+    "done": end(outputs={"verdict": "{{verdict}}"}),
+}, procedure_id="parent_pinned", variables={"price": {"type": "number"}, "verdict": {"type": "string"}})
+
+
+@pytest.mark.asyncio
+async def test_a_paused_call_resumes_on_the_child_version_it_started_with() -> None:
+    resolver = LatestResolver(_gated("1.0.0", "approved by v1"))
+    h = Harness(resolver=resolver)
+    ir = compile_ok(_CALLS_GATED)
+    first = await h.run(ir, {"price": 5, "verdict": "none"})
+    assert first.status == "waiting_approval"
+
+    resolver.add(_gated("2.0.0", "approved by v2"))  # a newer child is imported meanwhile
+    out = await h.resume(ir, decision="approve")
+
+    assert out.status == "completed", out.error
+    assert out.outputs == {"verdict": "approved by v1"}
+    assert resolver.calls[-1] == ("gated_child", "1.0.0")
+    # a new run takes the newer version
+    fresh = await h.run(ir, {"price": 5, "verdict": "none"}, run_id="run-2")
+    assert [p["version"] for p in h.events.payloads("subflow_started")][-1] == "2.0.0"
+    assert fresh.status == "waiting_approval"
+
+
+@pytest.mark.asyncio
+async def test_a_paused_call_whose_child_version_was_replaced_fails_clearly() -> None:
+    resolver = LatestResolver(_gated("1.0.0", "approved"))
+    h = Harness(resolver=resolver)
+    ir = compile_ok(_CALLS_GATED)
+    first = await h.run(ir, {"price": 5, "verdict": "none"})
+    assert first.status == "waiting_approval"
+
+    resolver.add(_gated("1.0.0", "approved, but by another definition"))  # same version, replaced
+    out = await h.resume(ir, decision="approve")
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "SubflowChanged"
+    assert "changed since this call started" in out.error["message"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from langorch.ckp.ir import NodeIR, SubflowPayload
+from langorch.ckp.ir import NodeIR, ProcedureIR, SubflowPayload
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
@@ -26,16 +26,7 @@ _NAME = re.compile(r"^[A-Za-z_][\w.]*$")
 async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     payload = node.payload
     assert isinstance(payload, SubflowPayload)
-    resolver = ctx.services.resolver
-    if resolver is None:
-        raise StepError(f"subflow {payload.procedure_id!r} cannot be resolved: no procedure resolver configured",
-                        error_type="ProcedureNotFound", retryable=False)
-    from langorch.runtime.errors import ProcedureNotFound
-
-    try:
-        child_ir = await resolver.resolve(payload.procedure_id, payload.version)
-    except ProcedureNotFound as exc:
-        raise StepError(str(exc), error_type="ProcedureNotFound", retryable=False) from exc
+    child_ir = await _pinned_child(node, payload, inv, ctx)
     from langorch.runtime.builder import compile_graph
     from langorch.runtime.inputs import apply_defaults
     from langorch.runtime.node_runner import CTX_KEY
@@ -76,6 +67,46 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
         raise StepError(f"subflow {child_ir.procedure_id!r} failed: {error.get('message')}",
                         error_type="SubflowFailed", retryable=False, details={"child_error": error})
     return NodeResult(updates=_map_outputs(payload.output_mapping, child_vars, outputs, node))
+
+
+async def _pinned_child(node: NodeIR, payload: SubflowPayload, inv: Invocation, ctx: RunContext) -> ProcedureIR:
+    """The child procedure of this call: resolved on the first execution, then pinned.
+
+    The version and IR hash the call started with are kept in the step store (durable,
+    beside the idempotency records), so a call re-run after a pause or a crash continues
+    on the same child even when a newer version has been imported since, and fails with
+    a clear error, instead of resuming a checkpoint on another graph, when that version's
+    definition was replaced.
+    """
+    resolver = ctx.services.resolver
+    if resolver is None:
+        raise StepError(f"subflow {payload.procedure_id!r} cannot be resolved: no procedure resolver configured",
+                        error_type="ProcedureNotFound", retryable=False)
+    from langorch.runtime.errors import ProcedureNotFound
+
+    store = ctx.services.step_store
+    key = f"run:{ctx.run_id}:{ctx.key_prefix}{node.node_id}#{inv.visit}:subflow"
+    found, pin = await store.get(key) if store is not None else (False, None)
+    pinned = pin if found and isinstance(pin, dict) else None
+    try:
+        if pinned is not None:
+            child_ir = await resolver.resolve(str(pinned["procedure_id"]), str(pinned["version"]))
+        else:
+            child_ir = await resolver.resolve(payload.procedure_id, payload.version)
+    except ProcedureNotFound as exc:
+        raise StepError(str(exc), error_type="ProcedureNotFound", retryable=False) from exc
+    if pinned is None:
+        if store is not None:
+            await store.put(key, {"procedure_id": child_ir.procedure_id, "version": child_ir.version,
+                                  "ir_hash": child_ir.ir_hash})
+    elif child_ir.ir_hash != pinned.get("ir_hash"):
+        raise StepError(
+            f"subflow {child_ir.procedure_id!r} v{child_ir.version} changed since this call started "
+            f"(IR {str(pinned.get('ir_hash'))[:12]} → {child_ir.ir_hash[:12]}); the call cannot continue on "
+            "another definition", error_type="SubflowChanged", retryable=False,
+            details={"procedure_id": child_ir.procedure_id, "version": child_ir.version,
+                     "pinned_ir_hash": pinned.get("ir_hash"), "ir_hash": child_ir.ir_hash})
+    return child_ir
 
 
 def _map_outputs(mapping: Mapping[str, Any], child_vars: Mapping[str, Any], outputs: Mapping[str, Any],
