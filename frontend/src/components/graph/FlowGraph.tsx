@@ -10,7 +10,7 @@ import {
   type NodeChange,
   type NodeMouseHandler,
 } from "@xyflow/react";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
@@ -18,7 +18,17 @@ import { ControlNode } from "./nodes/ControlNode";
 import { DeterministicNode } from "./nodes/DeterministicNode";
 import { IntelligentNode } from "./nodes/IntelligentNode";
 import type { CkpFlowNode } from "./types";
-import { FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, flowNodes, minimapNodeColor, recordDimensions, type Size } from "./view";
+import {
+  FIT_VIEW_OPTIONS,
+  MAX_ZOOM,
+  MIN_ZOOM,
+  TYPICAL_VIEWPORT,
+  flowNodes,
+  initialFitNodes,
+  minimapNodeColor,
+  recordDimensions,
+  type Size,
+} from "./view";
 
 // Module scope: React Flow re-mounts every node when this object changes identity.
 const nodeTypes = {
@@ -58,6 +68,18 @@ export function FlowGraph({
   label: string;
 }) {
   const positions = useMemo(() => graph.positions ?? layoutGraph(graph), [graph]);
+  // The pane's size, read before paint so it is known when React Flow first fits (once the nodes are measured).
+  const container = useRef<HTMLDivElement>(null);
+  const [viewport, setViewport] = useState<Size>(TYPICAL_VIEWPORT);
+  useLayoutEffect(() => {
+    const el = container.current;
+    if (el && el.clientWidth > 0 && el.clientHeight > 0) setViewport({ width: el.clientWidth, height: el.clientHeight });
+  }, [height]);
+  // A graph too big to fit readably opens on its start instead of its middle.
+  const fitViewOptions = useMemo(
+    () => ({ ...FIT_VIEW_OPTIONS, nodes: initialFitNodes(graph, positions, viewport) }),
+    [graph, positions, viewport],
+  );
   // Sizes React Flow measured, fed back into the nodes: the MiniMap draws only nodes with a size.
   const [measured, setMeasured] = useState<ReadonlyMap<string, Size>>(() => new Map());
   const onNodesChange = useCallback((changes: NodeChange<CkpFlowNode>[]) => {
@@ -91,7 +113,7 @@ export function FlowGraph({
   );
   const onNodeClick: NodeMouseHandler<CkpFlowNode> = (_, node) => onSelect?.(node.id);
   return (
-    <div style={{ height }} className="rounded-lg border border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900" role="group" aria-label={label}>
+    <div ref={container} style={{ height }} className="rounded-lg border border-slate-200 bg-white dark:border-slate-700 dark:bg-slate-900" role="group" aria-label={label}>
       <ReactFlow<CkpFlowNode>
         nodes={nodes}
         edges={edges}
@@ -101,7 +123,7 @@ export function FlowGraph({
         nodesDraggable={false}
         nodesConnectable={false}
         fitView
-        fitViewOptions={FIT_VIEW_OPTIONS}
+        fitViewOptions={fitViewOptions}
         minZoom={MIN_ZOOM}
         maxZoom={MAX_ZOOM}
         proOptions={{ hideAttribution: true }}

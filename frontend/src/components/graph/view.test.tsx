@@ -4,7 +4,17 @@ import { describe, expect, it } from "vitest";
 import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR, type Tier } from "@/lib/ckp/tiers";
 import type { CkpFlowNode } from "./types";
-import { FIT_VIEW_OPTIONS, MAX_ZOOM, MIN_ZOOM, flowNodes, minimapNodeColor, recordDimensions, type Size } from "./view";
+import {
+  FIT_VIEW_OPTIONS,
+  MAX_ZOOM,
+  MIN_ZOOM,
+  TYPICAL_VIEWPORT,
+  flowNodes,
+  initialFitNodes,
+  minimapNodeColor,
+  recordDimensions,
+  type Size,
+} from "./view";
 
 const TIERS: Tier[] = ["deterministic", "intelligent", "control"];
 
@@ -49,6 +59,42 @@ describe("initial view", () => {
   it("keeps the fit range inside the manual zoom range", () => {
     expect(MIN_ZOOM).toBeLessThanOrEqual(FIT_VIEW_OPTIONS.minZoom);
     expect(MAX_ZOOM).toBeGreaterThanOrEqual(FIT_VIEW_OPTIONS.maxZoom);
+  });
+});
+
+describe("initialFitNodes", () => {
+  it("opens a 30-node chain on its start and a few nodes after it", () => {
+    const graph = chain(30);
+    const fit = initialFitNodes(graph, layoutGraph(graph), TYPICAL_VIEWPORT);
+    expect(fit).toBeDefined();
+    const ids = (fit ?? []).map((n) => n.id);
+    expect(ids[0]).toBe("n0");
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    expect(ids.length).toBeLessThanOrEqual(8);
+    expect(ids).toEqual(["n0", "n1", "n2"]); // two edges downstream, still readable in a 700px pane
+  });
+
+  it("fits a small graph whole", () => {
+    const graph = chain(3);
+    expect(initialFitNodes(graph, layoutGraph(graph), TYPICAL_VIEWPORT)).toBeUndefined();
+    expect(initialFitNodes(chain(0), new Map())).toBeUndefined();
+  });
+
+  it("caps a wide fan-out from the start and keeps the start in view", () => {
+    const graph = chain(1);
+    for (let i = 1; i <= 20; i++) {
+      graph.nodes.push({ id: `b${String(i)}`, type: "sequence", tier: "deterministic", label: "", agent: null, is_start: false, is_terminal: false, data: {} });
+      graph.edges.push({ id: `f${String(i)}`, source: "n0", target: `b${String(i)}`, kind: "next", label: "" });
+    }
+    const ids = (initialFitNodes(graph, layoutGraph(graph), { width: 1400, height: 1100 }) ?? []).map((n) => n.id);
+    expect(ids[0]).toBe("n0");
+    expect(ids).toHaveLength(8); // the cap: the start and the first 7 of its 20 successors
+  });
+
+  it("uses the start node flagged in the graph", () => {
+    const graph = chain(30);
+    graph.nodes = graph.nodes.map((n) => ({ ...n, is_start: n.id === "n10" }));
+    expect(initialFitNodes(graph, layoutGraph(graph))?.[0]).toEqual({ id: "n10" });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FitViewOptions, NodeChange } from "@xyflow/react";
+import { getViewportForBounds, type FitViewOptions, type NodeChange } from "@xyflow/react";
 import type { GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
@@ -7,7 +7,8 @@ import type { CkpFlowNode, OverlayState } from "./types";
 /**
  * The view on open: fit the whole graph, but never zoom out below a readable level
  * (node text stays legible) nor blow a tiny graph up. A graph too large to fit at
- * `minZoom` opens centred at that zoom and is panned (or zoomed out by hand).
+ * `minZoom` opens on its start instead (see `initialFitNodes`) and is panned (or
+ * zoomed out by hand).
  */
 export const FIT_VIEW_OPTIONS = { padding: 0.15, minZoom: 0.5, maxZoom: 1.25 } satisfies FitViewOptions;
 
@@ -18,6 +19,65 @@ export const MAX_ZOOM = 2;
 export interface Size {
   width: number;
   height: number;
+}
+
+/** The size the fit assumes for a node before React Flow measures it: NodeCard is w-52, ~76px high. */
+export const ASSUMED_NODE_SIZE: Size = { width: 208, height: 76 };
+/** The graph pane's typical size (about 700x470 at a 1440px-wide page), for when the container is not measured yet. */
+export const TYPICAL_VIEWPORT: Size = { width: 700, height: 470 };
+/** When the whole graph does not fit: at most this many nodes (the start included), at most `START_DEPTH` edges downstream of it. */
+const START_NODES = 8;
+const START_DEPTH = 2;
+
+type Point = { x: number; y: number };
+
+function fitsReadably(ids: readonly string[], positions: ReadonlyMap<string, Point>, viewport: Size): boolean {
+  // Bounds by hand rather than getNodesBounds: that one warns on every call in development without a nodeLookup.
+  let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+  for (const id of ids) {
+    const p = positions.get(id) ?? { x: 0, y: 0 }; // flowNodes puts an unplaced node at the origin too
+    x1 = Math.min(x1, p.x);
+    y1 = Math.min(y1, p.y);
+    x2 = Math.max(x2, p.x + ASSUMED_NODE_SIZE.width);
+    y2 = Math.max(y2, p.y + ASSUMED_NODE_SIZE.height);
+  }
+  const bounds = { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
+  // Zoom floor 0 so the unclamped fit zoom comes back, then compare with the readable floor.
+  const { zoom } = getViewportForBounds(bounds, viewport.width, viewport.height, 0, FIT_VIEW_OPTIONS.maxZoom, FIT_VIEW_OPTIONS.padding);
+  return zoom >= FIT_VIEW_OPTIONS.minZoom;
+}
+
+/**
+ * The nodes the view opens on (`fitViewOptions.nodes`): `undefined` (the whole graph)
+ * when it fits at `FIT_VIEW_OPTIONS.minZoom` or more in `viewport`; otherwise the start
+ * node and the nodes nearest downstream of it (breadth first, up to `START_DEPTH` edges,
+ * at most `START_NODES`), skipping any that would push the zoom below `minZoom`, so
+ * the start is always on screen. Uses the layout positions and
+ * `ASSUMED_NODE_SIZE`, as the fit happens when nodes are first measured.
+ */
+export function initialFitNodes(
+  graph: Pick<GraphModel, "start_node" | "nodes" | "edges">,
+  positions: ReadonlyMap<string, Point>,
+  viewport: Size = TYPICAL_VIEWPORT,
+): { id: string }[] | undefined {
+  if (graph.nodes.length === 0 || fitsReadably(graph.nodes.map((n) => n.id), positions, viewport)) return undefined;
+  const ids = new Set(graph.nodes.map((n) => n.id));
+  const start = graph.nodes.find((n) => n.is_start)?.id ?? graph.start_node;
+  if (!ids.has(start)) return undefined;
+  const picked = [start];
+  let frontier = [start];
+  for (let depth = 0; depth < START_DEPTH && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const edge of graph.edges) {
+      if (!frontier.includes(edge.source) || !ids.has(edge.target) || picked.includes(edge.target)) continue;
+      if (picked.length >= START_NODES) return picked.map((id) => ({ id }));
+      if (!fitsReadably([...picked, edge.target], positions, viewport)) continue; // too far from the others
+      picked.push(edge.target);
+      next.push(edge.target);
+    }
+    frontier = next;
+  }
+  return picked.map((id) => ({ id }));
 }
 
 /**
