@@ -356,3 +356,27 @@ async def test_an_agent_that_keeps_failing_has_its_circuit_opened_and_leaves_rot
     assert closed.json()["circuit_state"] == "closed"
     run = await start_run(api, "two_calls", input_vars={"ref": "E"})
     assert (await wait_status(api, run["run_id"], "completed"))["status"] == "completed"
+
+
+async def test_retry_does_not_repeat_a_side_effect_the_failed_node_already_performed(
+        api: httpx.AsyncClient, fake_agent: FakeAgentServer) -> None:
+    await import_procedure(api, doc("charge_then_post", {
+        "pay": {"type": "sequence", "agent": "API", "next_node": "done", "steps": [
+            {"step_id": "charge", "action": "charge", "ref": "{{ref}}", "output_variable": "charged"},
+            {"step_id": "post", "action": "post", "ref": "{{ref}}", "output_variable": "posted"}]},
+        "done": end(outputs={"ref": "{{ref}}"}),
+    }, variables={"ref": {"type": "string", "required": True}}, global_config={"max_retries": 0}))
+    await register_agent(api, "API", fake_agent.url)
+    fake_agent.fail_next(400, action="post")
+    run = await start_run(api, "charge_then_post", input_vars={"ref": "A"})
+    await wait_status(api, run["run_id"], "failed")
+
+    first = (await api.post(f"/api/runs/{run['run_id']}/retry", json={})).json()
+    fake_agent.fail_next(400, action="post")
+    assert (await wait_status(api, first["run_id"], "completed", "failed"))["status"] == "failed"
+    second = (await api.post(f"/api/runs/{first['run_id']}/retry", json={})).json()
+    done = await wait_status(api, second["run_id"], "completed", "failed")
+
+    assert done["status"] == "completed", done
+    assert len(fake_agent.calls_for("charge")) == 1, "a retry charged again"
+    assert len(fake_agent.calls_for("post")) == 3

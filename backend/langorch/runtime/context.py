@@ -80,6 +80,10 @@ class RunContext:
     secret_values: dict[str, Any] = field(default_factory=dict)
     node_prefix: str = ""
     """Prefix for node ids in events (a subflow's nodes show as ``parent_node/child_node``)."""
+    key_run_id: str = ""
+    """The run the implicit idempotency keys are scoped to, when not this one: a retry
+    continues its failed run's work, so a step that completed there (before the node
+    failed) is not performed again. Empty: ``run_id``."""
     key_prefix: str = ""
     """Prefix of the implicit idempotency keys of this context's steps: empty for a run,
     ``<subflow node>#<visit>/`` (nested for nested subflows) inside a child procedure, so

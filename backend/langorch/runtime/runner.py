@@ -73,12 +73,13 @@ class Runner:
             self._compiled[ir.ir_hash] = graph
         return graph
 
-    def _context(self, ir: ProcedureIR, run_id: str, is_cancelled: Callable[[], bool] | None) -> RunContext:
+    def _context(self, ir: ProcedureIR, run_id: str, is_cancelled: Callable[[], bool] | None,
+                 key_run_id: str | None = None) -> RunContext:
         gc = ir.global_config
         return RunContext(
             run_id=run_id, ir=ir, services=self.services, redactor=Redactor(ir.sensitive_names),
             limiter=RateLimiter(gc.max_concurrent_operations, gc.max_requests_per_minute),
-            is_cancelled=is_cancelled or (lambda: False),
+            is_cancelled=is_cancelled or (lambda: False), key_run_id=key_run_id or "",
         )
 
     def _config(self, ctx: RunContext) -> RunnableConfig:
@@ -89,9 +90,13 @@ class Runner:
 
     async def start(self, ir: ProcedureIR, run_id: str, inputs: Mapping[str, Any], *,
                     is_cancelled: Callable[[], bool] | None = None,
-                    known_interrupts: Iterable[str] = ()) -> RunOutcome:
-        """Run from the start node until it ends or waits for a person."""
-        ctx = self._context(ir, run_id, is_cancelled)
+                    known_interrupts: Iterable[str] = (), key_run_id: str | None = None) -> RunOutcome:
+        """Run from the start node until it ends or waits for a person.
+
+        ``key_run_id`` names the run whose step results this one reuses (the first run of a
+        chain of retries); by default, its own.
+        """
+        ctx = self._context(ir, run_id, is_cancelled, key_run_id)
         inputs = apply_defaults(ir, inputs)
         ctx.redactor.add_sensitive_values(inputs)
         await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
@@ -105,13 +110,13 @@ class Runner:
 
     async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
                      interrupt_id: str | None = None, is_cancelled: Callable[[], bool] | None = None,
-                     known_interrupts: Iterable[str] = ()) -> RunOutcome:
+                     known_interrupts: Iterable[str] = (), key_run_id: str | None = None) -> RunOutcome:
         """Continue a paused or crashed run from its last checkpoint.
 
         With ``decision``, it is delivered to exactly one pending approval: the one named by
-        ``interrupt_id``, or the only one pending.
+        ``interrupt_id``, or the only one pending. ``key_run_id`` as for :meth:`start`.
         """
-        ctx = self._context(ir, run_id, is_cancelled)
+        ctx = self._context(ir, run_id, is_cancelled, key_run_id)
         graph = self._graph(ir)
         config = self._config(ctx)
         snapshot = await graph.aget_state(config)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.ports import RunEvent as PortEvent
@@ -220,8 +221,8 @@ class Worker:
             loaded = await self._load(job)
             if loaded is None:
                 return
-            ir, run_inputs, known = loaded
-            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known))
+            ir, run_inputs, known, key_run = loaded
+            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run))
             if item is None:
                 item = self._active.get(run_id)
             if item is not None:
@@ -255,10 +256,11 @@ class Worker:
                 rt.sink.take_held(run_id)  # the worker that reclaimed the job reports the end
             rt.sink.unpin(run_id)
 
-    async def _load(self, job: queue.ClaimedJob) -> tuple[ProcedureIR, dict[str, Any], list[str]] | None:
+    async def _load(self, job: queue.ClaimedJob) -> tuple[ProcedureIR, dict[str, Any], list[str], str] | None:
         rt = self.rt
         async with rt.sessions() as session:
             run = await session.get(Run, job.run_id)
+            key_run = await _first_of_retries(session, run) if run is not None else job.run_id
             ir = rt.cache.get(run.procedure_row_id, run.ir_hash) if run is not None else None
             row = None
             if run is not None and ir is None and run.procedure_row_id:
@@ -281,10 +283,10 @@ class Worker:
                                          ts=time.time()))
             await self._finish(job, RunOutcome(job.run_id, "failed", error=error))
             return None
-        return ir, dict(run.input_vars or {}), known
+        return ir, dict(run.input_vars or {}), known, key_run
 
     async def _drive(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
-                     known: list[str]) -> RunOutcome:
+                     known: list[str], key_run: str) -> RunOutcome:
         runner = self.rt.runner
         run_id = job.run_id
         cancel_set = self.rt.cancel_requested
@@ -292,7 +294,7 @@ class Worker:
         def is_cancelled() -> bool:
             return run_id in cancel_set
 
-        kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known}
+        kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known, "key_run_id": key_run}
         if job.kind == "resume":
             decision = job.payload.get("decision")
             try:
@@ -369,3 +371,20 @@ class Worker:
     async def _give_back(self, job: queue.ClaimedJob) -> None:
         with contextlib.suppress(Exception):
             await asyncio.shield(queue.release_job(self.rt.sessions, job.job_id, self.worker_id))
+
+
+async def _first_of_retries(session: AsyncSession, run: Run) -> str:
+    """The first run of the chain of retries ``run`` belongs to (itself when it is no retry).
+
+    A retry continues its failed run from the failed node, so its steps share that run's
+    idempotency records: a step that completed before the failure is not performed again.
+    A deleted run in the chain still names the scope its records were written under.
+    """
+    first = run.run_id
+    parent = run.retry_of
+    seen = {first}
+    while parent and parent not in seen and len(seen) < 1000:
+        seen.add(parent)
+        first = parent
+        parent = await session.scalar(select(Run.retry_of).where(Run.run_id == parent))
+    return first
