@@ -175,10 +175,8 @@ class _DataFlow:
     # walked: a pointer is only built for a problem, never for the (many) clean reads.
     def _node(self, node_id: str, node: Node, raw: Mapping[str, Any], known: _Known) -> None:
         path: list[str | int] = ["workflow_graph", "nodes", node_id]
-        kind = type(node)
         exclude = NOT_TEMPLATES
-        if kind is SequenceNode:
-            assert isinstance(node, SequenceNode)
+        if isinstance(node, SequenceNode):
             exclude = _EXCLUDE[("steps",)]
             raw_steps: Any = raw.get("steps") or ()  # absent when the list is empty
             path.append("steps")
@@ -190,8 +188,7 @@ class _DataFlow:
                 if step.action == "set_variable":
                     known.add(step.variable)
             path.pop()
-        elif kind is ProcessingNode:
-            assert isinstance(node, ProcessingNode)
+        elif isinstance(node, ProcessingNode):
             exclude = _EXCLUDE[("operations",)]
             raw_ops: Any = raw.get("operations") or ()
             path.append("operations")
@@ -207,26 +204,21 @@ class _DataFlow:
                 known.add(op.array)
                 path.pop()
             path.pop()
-        elif kind is LoopNode:
-            assert isinstance(node, LoopNode)
+        elif isinstance(node, LoopNode):
             known.add(node.iterator_variable or "item")
             known.add(node.index_variable)
-        elif kind is LlmActionNode or kind is SubflowNode:
+        elif isinstance(node, LlmActionNode | SubflowNode):
             exclude = _EXCLUDE[("outputs", "output_mapping")]
         self._walk(raw, path, known, exclude)
 
-        if kind is LogicNode:
-            assert isinstance(node, LogicNode)
+        if isinstance(node, LogicNode):
             self._conditions("rules", [rule.condition for rule in node.rules], path, known)
-        elif kind is SequenceNode:
-            assert isinstance(node, SequenceNode)
+        elif isinstance(node, SequenceNode):
             if node.validations:
                 self._conditions("validations", [v.condition for v in node.validations], path, known)
-        elif kind is VerificationNode:
-            assert isinstance(node, VerificationNode)
+        elif isinstance(node, VerificationNode):
             self._conditions("checks", [check.condition for check in node.checks], path, known)
-        elif kind is LoopNode:
-            assert isinstance(node, LoopNode)
+        elif isinstance(node, LoopNode):
             if node.condition:
                 self._condition(node.condition, path, "condition", known)
             if node.iterator:
@@ -235,8 +227,7 @@ class _DataFlow:
                     self._template(iterator, path, "iterator", known)
                 else:
                     self._name((iterator.strip(), None), path, "iterator", known)
-        elif kind is TransformNode:
-            assert isinstance(node, TransformNode)
+        elif isinstance(node, TransformNode):
             path.append("transformations")
             for i, t in enumerate(node.transformations):
                 source = t.source_variable
