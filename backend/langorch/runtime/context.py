@@ -104,6 +104,12 @@ class RunContext:
     """Contexts of subflows running right now (their usage counts against this run's budget)."""
     parent: RunContext | None = None
 
+    def node_key(self, node_id: str, *, own_run: bool = False) -> str:
+        """``run:<run>:<prefix><node>``, the start of every per-run key of a node (step
+        results, subflow pins): the run is :attr:`key_run_id` unless ``own_run``."""
+        run = self.run_id if own_run else (self.key_run_id or self.run_id)
+        return f"run:{run}:{self.key_prefix}{node_id}"
+
     def observe_state(self, node_id: str, step: int, usage: Mapping[str, float]) -> None:
         """A node starts in super-step ``step`` and sees ``usage`` in the state."""
         self.node_steps[node_id] = step

@@ -125,7 +125,7 @@ async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any],
         suffix = "" if step.idempotency_key else f"/{step.step_id}"
         return f"proc:{ctx.ir.procedure_id}:{rendered}{suffix}"
     if has_side_effect(binding, params) and binding.kind != "llm":
-        return f"run:{ctx.key_run_id or ctx.run_id}:{ctx.key_prefix}{node.node_id}:{visit}:{step.step_id}{round_}"
+        return f"{ctx.node_key(node.node_id)}:{visit}:{step.step_id}{round_}"
     return None
 
 

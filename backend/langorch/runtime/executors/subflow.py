@@ -85,7 +85,7 @@ async def _pinned_child(node: NodeIR, payload: SubflowPayload, inv: Invocation, 
     from langorch.runtime.errors import ProcedureNotFound
 
     store = ctx.services.step_store
-    key = f"run:{ctx.run_id}:{ctx.key_prefix}{node.node_id}#{inv.visit}:subflow"
+    key = f"{ctx.node_key(node.node_id, own_run=True)}#{inv.visit}:subflow"  # a retry resolves afresh
     found, pin = await store.get(key) if store is not None else (False, None)
     pinned = pin if found and isinstance(pin, dict) else None
     try:
