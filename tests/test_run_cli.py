@@ -165,7 +165,7 @@ def test_dry_run_skips_agent_side_effects(tmp_path: Path, capsys: pytest.Capture
     assert code == 0
     assert fake_agent.calls == []
     assert [e["type"] for e in _events(out)].count("step_skipped_dry_run") == 1
-    assert _events(out)[0]["payload"]["execution_mode"] == "dry_run"
+    assert _events(out)[0]["payload"]["mode"] == "dry_run"
 
 
 @pytest.mark.parametrize(("flag", "code", "result"), [("--approve", 0, "approved-v1"), ("--reject", 1, "rejected")])

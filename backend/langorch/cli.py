@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -383,7 +384,15 @@ def _add_worker_command(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`langorch schema | head`): stop quietly, as other tools do.
+        # Point stdout at /dev/null so the interpreter's own flush at exit cannot fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return code
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import os
 import sys
@@ -55,7 +54,8 @@ def _describe(e: RunEvent) -> str | None:
     p = e.payload
     where = e.node_id or ""
     if e.type == "run_started":
-        return f"▶ run {e.run_id}  {p.get('procedure_id')} v{p.get('version')}"
+        mode = f"  [{p.get('mode')} mode]" if p.get("mode") not in (None, "production") else ""
+        return f"▶ run {e.run_id}  {p.get('procedure_id')} v{p.get('version')}{mode}"
     if e.type == "node_started":
         return f"  ● {where} ({p.get('type')})"
     if e.type == "step_completed":
@@ -71,6 +71,8 @@ def _describe(e: RunEvent) -> str | None:
                 f"${p.get('cost_usd', 0):.5f} {p.get('duration_ms', 0):.0f} ms")
     if e.type == "log":
         return f"      · {p.get('level')}: {p.get('message')}"
+    if e.type == "step_test_override_applied":
+        return f"      ≈ {e.step_id or where} {p.get('action', '')} answered from test data"
     if e.type in ("step_skipped_dry_run", "step_mock_applied", "budget_exceeded", "sla_breached"):
         return f"      ! {e.type} {json.dumps(p, default=str)}"
     if e.type == "approval_requested":
@@ -223,8 +225,6 @@ async def _run(args: argparse.Namespace) -> int:
             print(d.format(args.file), file=sys.stderr)
         return 2
     ir = result.ir
-    if args.dry_run:
-        ir = dataclasses.replace(ir, global_config=dataclasses.replace(ir.global_config, execution_mode="dry_run"))
     raw_inputs: dict[str, Any] = {}
     if args.inputs_file:
         try:
@@ -239,6 +239,13 @@ async def _run(args: argparse.Namespace) -> int:
     for key, value in _pairs(args.input, "--input").items():
         var = ir.variable(key)
         raw_inputs[key] = coerce(var, _parse_value(value)) if var else _parse_value(value)
+    unknown = [key for key in raw_inputs if ir.variable(key) is None]
+    if unknown:
+        declared = ", ".join(v.name for v in ir.variables) or "none"
+        for key in unknown:
+            print(f"input {key}: not a variable of {ir.procedure_id} (its variables_schema declares: {declared})",
+                  file=sys.stderr)
+        return 2
     try:
         inputs = validate_inputs(ir, raw_inputs)
     except InputError as exc:
@@ -255,7 +262,7 @@ async def _run(args: argparse.Namespace) -> int:
             return 2
         await registry.add(run_id, ir.procedure_id, ir.version, ir.ir_hash, text, inputs)
         runner = Runner(await _services(args, events, conn, stack), saver)
-        outcome = await runner.start(ir, run_id, inputs)
+        outcome = await runner.start(ir, run_id, inputs, mode=args.mode)
         outcome = await _until_done(runner, ir, outcome, args, registry, [])
     return _finish(outcome, args, ir)
 

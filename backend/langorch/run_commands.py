@@ -41,7 +41,12 @@ def add_commands(sub: Any) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--input", action="append", metavar="KEY=VALUE", help="an input variable (repeatable)")
     p.add_argument("--inputs-file", help="JSON object of input variables")
-    p.add_argument("--dry-run", action="store_true", help="skip side-effecting steps")
+    p.add_argument("--mode", choices=("production", "dry_run", "test"),
+                   help="production (steps do what they say), dry_run (external calls with side effects are "
+                   "skipped) or test (agent, MCP, http_request and LLM calls answer from the CKP's "
+                   "global_config.test_data_overrides; nothing outside is reached). Default: what the CKP's "
+                   "global_config declares, else production")
+    p.add_argument("--dry-run", dest="mode", action="store_const", const="dry_run", help="the same as --mode dry_run")
     p.add_argument("--run-id", help="use this run id (default: random)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--approve", action="store_true", help="approve every approval without asking")

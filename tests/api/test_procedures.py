@@ -23,7 +23,8 @@ async def test_create_answers_201_with_the_stored_version_and_a_get_finds_it(cli
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == READ_FIELDS | {"ckp_json", "warnings"}
+    assert set(body) == READ_FIELDS | {"ckp_json", "warnings", "unchanged"}
+    assert body["unchanged"] is False
     assert body["procedure_id"] == "test_proc" and body["version"] == "1.0.0"
     assert body["status"] == "draft"
     assert body["effective_date"] == "2025-01-01"
@@ -91,11 +92,28 @@ async def test_matching_procedure_id_and_version_are_accepted(client: httpx.Asyn
     assert body["procedure_id"] == "test_proc"
 
 
-async def test_a_duplicate_procedure_id_and_version_is_409(client: httpx.AsyncClient) -> None:
+async def test_a_changed_document_under_an_existing_version_is_409_in_plain_words(client: httpx.AsyncClient) -> None:
     first = await create_procedure(client)
 
-    error = assert_error(await client.post("/api/procedures", json={"ckp_json": ckp()}), 409, "duplicate_version")
+    changed = await client.post("/api/procedures", json={"ckp_json": ckp(description="something else")})
+
+    error = assert_error(changed, 409, "duplicate_version")
     assert error["details"]["id"] == first["id"]
+    assert error["message"].startswith("Version 1.0.0 of test_proc already exists with different content")
+    assert "PUT" not in error["message"]
+
+
+async def test_an_identical_reimport_answers_200_unchanged_with_the_existing_version(
+        client: httpx.AsyncClient) -> None:
+    first = await create_procedure(client)
+
+    again = await client.post("/api/procedures", json={"ckp_json": ckp()})
+
+    assert again.status_code == 200
+    assert again.json()["unchanged"] is True
+    assert again.json()["id"] == first["id"]
+    listed = (await client.get("/api/procedures/test_proc/versions")).json()
+    assert len(listed) == 1
 
 
 async def test_project_id_must_name_an_existing_project(client: httpx.AsyncClient) -> None:

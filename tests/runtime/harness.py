@@ -164,9 +164,9 @@ class Harness:
         return Runner(self.services(), self.checkpointer)
 
     async def run(self, ir_or_doc: ProcedureIR | Mapping[str, Any], inputs: Mapping[str, Any] | None = None,
-                  *, run_id: str = "run-1") -> RunOutcome:
+                  *, run_id: str = "run-1", mode: str | None = None) -> RunOutcome:
         ir = ir_or_doc if isinstance(ir_or_doc, ProcedureIR) else compile_ok(ir_or_doc)
-        return await self.runner().start(ir, run_id, dict(inputs or {}))
+        return await self.runner().start(ir, run_id, dict(inputs or {}), mode=mode)
 
     async def resume(self, ir: ProcedureIR, run_id: str = "run-1", decision: Any = None, *,
                      interrupt_id: str | None = None) -> RunOutcome:

@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from langorch.connectors.agents import HttpAgentClient
 from tests.fakes.agent_server import FakeAgentServer
-from tests.runtime.harness import Harness, TinyHttp, ckp, end, seq
+from tests.runtime.harness import Harness, TinyHttp, ckp, compile_ok, end, seq
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ async def test_dry_run_skips_side_effects_and_runs_reads(fake_agent: FakeAgentSe
     assert [e.step_id for e in skipped] == ["click", "tool", "post"]
     assert out.vars["clicked"] == {"dry_run": True, "skipped_action": "click", "binding": "agent"}
     assert out.vars["status"]["status_code"] == 200
-    assert h.events.payloads("log") == [{"level": "INFO", "message": "still logged"}]
+    assert h.events.payloads("log") == [{"level": "INFO", "message": "still logged", "mode": "dry_run"}]
 
 
 @pytest.mark.asyncio
@@ -106,21 +106,83 @@ async def test_mock_external_calls_stubs_agents_and_http(fake_agent: FakeAgentSe
     assert out.vars["clicked"]["mocked"] is True
 
 
-@pytest.mark.asyncio
-async def test_test_data_overrides_replace_step_results(fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
-    h = Harness(agents=agents)
-    doc = ckp({
+def _override_doc() -> dict[str, Any]:
+    return ckp({
         "read": seq({"step_id": "table", "action": "extract_table_data", "target": "#t", "output_variable": "rows"},
                     {"step_id": "total", "action": "extract_text", "target": "#sum", "output_variable": "sum"},
                     agent="WEB", next_node="done"),
         "done": end(outputs={"rows": "{{rows}}", "sum": "{{sum}}"}),
     }, global_config={"test_data_overrides": {"read.table": [{"id": 1}], "total": "99"}})
 
-    out = await h.run(doc)
+
+@pytest.mark.asyncio
+async def test_test_mode_answers_steps_from_test_data_overrides(fake_agent: FakeAgentServer,
+                                                                agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents)
+
+    out = await h.run(_override_doc(), mode="test")
 
     assert out.outputs == {"rows": [{"id": 1}], "sum": "99"}
     assert fake_agent.calls == []
     assert len(h.events.of("step_test_override_applied")) == 2
+    assert h.events.of("run_started")[0].payload["mode"] == "test"
+    assert all(e.payload.get("mode") == "test" for e in h.events.events)
+
+
+@pytest.mark.asyncio
+async def test_production_mode_ignores_test_data_overrides(fake_agent: FakeAgentServer,
+                                                           agents: HttpAgentClient) -> None:
+    fake_agent.set_result("extract_table_data", [{"id": 7}])
+    fake_agent.set_result("extract_text", "12")
+    h = Harness(agents=agents)
+
+    out = await h.run(_override_doc())
+
+    assert out.status == "completed", out.error
+    assert out.outputs == {"rows": [{"id": 7}], "sum": "12"}
+    assert [c["action"] for c in fake_agent.calls] == ["extract_table_data", "extract_text"]
+    assert h.events.of("step_test_override_applied") == []
+    assert all("mode" not in e.payload for e in h.events.events if e.type != "run_started")
+    assert h.events.of("run_started")[0].payload["mode"] == "production"
+
+
+@pytest.mark.asyncio
+async def test_test_mode_mocks_external_steps_without_test_data(fake_agent: FakeAgentServer,
+                                                                 agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents)
+    doc = ckp({
+        "read": seq({"step_id": "table", "action": "extract_table_data", "target": "#t", "output_variable": "rows"},
+                    {"step_id": "note", "action": "log", "message": "internal steps still run"},
+                    agent="WEB", next_node="done"),
+        "done": end(outputs={"rows": "{{rows}}"}),
+    })
+
+    out = await h.run(doc, mode="test")
+
+    assert out.status == "completed", out.error
+    assert fake_agent.calls == []
+    assert out.outputs["rows"] == {"mocked": True, "action": "extract_table_data", "binding": "agent"}
+    assert [e.payload["message"] for e in h.events.of("log")] == ["internal steps still run"]
+
+
+@pytest.mark.asyncio
+async def test_mode_survives_a_resume_after_an_approval(fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents)
+    doc = ckp({
+        "gate": {"type": "human_approval", "prompt": "go?", "on_approve": "read", "on_reject": "done"},
+        "read": seq({"step_id": "table", "action": "extract_table_data", "target": "#t", "output_variable": "rows"},
+                    agent="WEB", next_node="done"),
+        "done": end(outputs={"rows": "{{rows}}"}),
+    }, global_config={"test_data_overrides": {"read.table": [{"id": 1}]}})
+    ir = compile_ok(doc)
+
+    paused = await h.run(ir, mode="test")
+    assert paused.status == "waiting_approval"
+    out = await h.resume(ir, decision={"decision": "approve"})
+
+    assert out.status == "completed", out.error
+    assert out.outputs == {"rows": [{"id": 1}]}
+    assert fake_agent.calls == []
 
 
 # ----------------------------------------------------------------------------- rate limiting

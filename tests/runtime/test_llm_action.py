@@ -216,13 +216,25 @@ async def test_mock_external_calls_answers_llm_nodes_without_calling_the_endpoin
 
 
 @pytest.mark.asyncio
-async def test_test_data_overrides_give_an_llm_node_its_answer(fake_llm: FakeLlmServer,
-                                                              llm: OpenAICompatibleLlm) -> None:
+async def test_test_mode_gives_an_llm_node_its_answer_from_test_data(fake_llm: FakeLlmServer,
+                                                                     llm: OpenAICompatibleLlm) -> None:
     h = Harness(llm=llm)
     doc = _llm_doc(json_mode=True, outputs={"category": "json_extract: category"})
     doc["global_config"] = {"test_data_overrides": {"ask": {"category": "billing"}}}
 
-    out = await h.run(doc)
+    out = await h.run(doc, mode="test")
 
     assert out.vars["category"] == "billing"
     assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+async def test_production_mode_calls_the_llm_despite_test_data(fake_llm: FakeLlmServer,
+                                                               llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(json_mode=True, outputs={"category": "json_extract: category"})
+    doc["global_config"] = {"test_data_overrides": {"ask": {"category": "billing"}}}
+
+    await h.run(doc, mode="production")
+
+    assert len(fake_llm.requests) == 1

@@ -103,6 +103,9 @@ class RunContext:
     children: list[RunContext] = field(default_factory=list)
     """Contexts of subflows running right now (their usage counts against this run's budget)."""
     parent: RunContext | None = None
+    mode: str = "production"
+    """production | dry_run | test (runtime/modes.py); every event of a run in another
+    mode carries it as ``payload.mode``."""
 
     def node_key(self, node_id: str, *, own_run: bool = False) -> str:
         """``run:<run>:<prefix><node>``, the start of every per-run key of a node (step
@@ -152,6 +155,8 @@ class RunContext:
     async def emit(self, type_: str, payload: Mapping[str, Any] | None = None, *,
                    node_id: str | None = None, step_id: str | None = None) -> None:
         clean = self.redactor.redact(dict(payload or {}))
+        if self.mode != "production":
+            clean.setdefault("mode", self.mode)
         if self.node_prefix and node_id is not None:
             node_id = f"{self.node_prefix}/{node_id}"
         await self.services.events.emit(RunEvent(self.run_id, type_, clean, node_id, step_id,

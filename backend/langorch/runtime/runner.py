@@ -20,6 +20,7 @@ from langorch.runtime.builder import compile_graph
 from langorch.runtime.context import RunContext, Services
 from langorch.runtime.errors import LangOrchError
 from langorch.runtime.inputs import apply_defaults
+from langorch.runtime.modes import resolve_mode
 from langorch.runtime.node_runner import CTX_KEY, RunCancelled
 from langorch.runtime.ratelimit import RateLimiter
 from langorch.runtime.redaction import Redactor
@@ -74,9 +75,9 @@ class Runner:
         return graph
 
     def _context(self, ir: ProcedureIR, run_id: str, is_cancelled: Callable[[], bool] | None,
-                 key_run_id: str | None = None) -> RunContext:
+                 key_run_id: str | None = None, mode: str = "production") -> RunContext:
         gc = ir.global_config
-        return RunContext(
+        return RunContext(mode=mode,
             run_id=run_id, ir=ir, services=self.services, redactor=Redactor(ir.sensitive_names),
             limiter=RateLimiter(gc.max_concurrent_operations, gc.max_requests_per_minute),
             is_cancelled=is_cancelled or (lambda: False), key_run_id=key_run_id or "",
@@ -85,36 +86,42 @@ class Runner:
     def _config(self, ctx: RunContext) -> RunnableConfig:
         return {"configurable": {"thread_id": ctx.run_id, CTX_KEY: ctx}, "recursion_limit": RECURSION_LIMIT}
 
-    def _mode(self, ir: ProcedureIR) -> str:
+    def _durability(self, ir: ProcedureIR) -> str:
         return "exit" if ir.global_config.checkpoint_strategy == "disabled" else self.durability
 
     async def start(self, ir: ProcedureIR, run_id: str, inputs: Mapping[str, Any], *,
                     is_cancelled: Callable[[], bool] | None = None,
-                    known_interrupts: Iterable[str] = (), key_run_id: str | None = None) -> RunOutcome:
+                    known_interrupts: Iterable[str] = (), key_run_id: str | None = None,
+                    mode: str | None = None) -> RunOutcome:
         """Run from the start node until it ends or waits for a person.
 
         ``key_run_id`` names the run whose step results this one reuses (the first run of a
-        chain of retries); by default, its own.
+        chain of retries); by default, its own. ``mode`` is production, dry_run or test
+        (runtime/modes.py); by default, what the procedure's global_config declares.
         """
-        ctx = self._context(ir, run_id, is_cancelled, key_run_id)
+        ctx = self._context(ir, run_id, is_cancelled, key_run_id, resolve_mode(mode, ir.global_config))
         inputs = apply_defaults(ir, inputs)
         ctx.redactor.add_sensitive_values(inputs)
         await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
-                                       "ir_hash": ir.ir_hash, "inputs": dict(inputs),
+                                       "ir_hash": ir.ir_hash, "inputs": dict(inputs), "mode": ctx.mode,
                                        "execution_mode": ir.global_config.execution_mode})
         if ir.global_config.execution_mode == "validation_only":
             await ctx.emit("run_completed", {"outputs": {}, "validation_only": True})
             return RunOutcome(run_id, "completed", vars=dict(inputs))
-        initial = {"vars": dict(inputs), "usage": {}, "status": "running", "error": None, "recovering": False}
+        initial = {"vars": dict(inputs), "usage": {}, "status": "running", "error": None, "recovering": False,
+                   "mode": ctx.mode}
         return await self._drive(ir, ctx, initial, known_interrupts)
 
     async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
                      interrupt_id: str | None = None, is_cancelled: Callable[[], bool] | None = None,
-                     known_interrupts: Iterable[str] = (), key_run_id: str | None = None) -> RunOutcome:
+                     known_interrupts: Iterable[str] = (), key_run_id: str | None = None,
+                     mode: str | None = None) -> RunOutcome:
         """Continue a paused or crashed run from its last checkpoint.
 
         With ``decision``, it is delivered to exactly one pending approval: the one named by
-        ``interrupt_id``, or the only one pending. ``key_run_id`` as for :meth:`start`.
+        ``interrupt_id``, or the only one pending. ``key_run_id`` as for :meth:`start`. The
+        run keeps the mode it started in (its checkpointed state holds it); ``mode`` is
+        used only for a run whose state does not say.
         """
         ctx = self._context(ir, run_id, is_cancelled, key_run_id)
         graph = self._graph(ir)
@@ -122,6 +129,7 @@ class Runner:
         snapshot = await graph.aget_state(config)
         if not snapshot.values and not snapshot.next:
             raise ResumeError(f"run {run_id!r} has no checkpoint to resume from")
+        ctx.mode = resolve_mode((snapshot.values or {}).get("mode") or mode, ir.global_config)
         ctx.redactor.add_sensitive_values((snapshot.values or {}).get("vars"))
         pending = [i for i in snapshot.interrupts]
         payload: Any
@@ -159,7 +167,7 @@ class Runner:
         config = self._config(ctx)
         timeout = ir.global_config.timeout_ms / 1000 if ir.global_config.timeout_ms else None
         try:
-            await asyncio.wait_for(graph.ainvoke(payload, config, durability=self._mode(ir)), timeout)
+            await asyncio.wait_for(graph.ainvoke(payload, config, durability=self._durability(ir)), timeout)
         except RunCancelled:
             await ctx.emit("run_canceled", {})
             snapshot = await graph.aget_state(config)

@@ -62,3 +62,5 @@ class RunState(TypedDict, total=False):
     error: Annotated[dict[str, Any] | None, last_value]
     last_node: Annotated[str, last_value]
     recovering: Annotated[bool, last_value]
+    mode: Annotated[str, last_value]
+    """The run mode (runtime/modes.py), written once at the start."""

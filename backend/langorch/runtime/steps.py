@@ -75,19 +75,20 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
     gc = ctx.ir.global_config
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
 
-    overrides = gc.test_data_overrides
-    for override in (f"{node.node_id}.{step.step_id}", step.step_id):
-        if override in overrides:
-            await ctx.emit("step_test_override_applied", {"action": step.action}, **emit_kw)
-            return overrides[override]
-    if gc.execution_mode == "dry_run" and is_external(binding, params) and has_side_effect(binding, params):
-        skipped = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
-        await ctx.emit("step_skipped_dry_run", skipped, **emit_kw)
-        return skipped
-    if gc.mock_external_calls and is_external(binding, params):
+    if ctx.mode == "test" and is_external(binding, params):
+        overrides = gc.test_data_overrides
+        for override in (f"{node.node_id}.{step.step_id}", step.step_id):
+            if override in overrides:
+                await ctx.emit("step_test_override_applied", {"action": step.action, "binding": binding.kind,
+                                                              "result": preview(overrides[override])}, **emit_kw)
+                return overrides[override]
         mocked = {"mocked": True, "action": step.action, "binding": binding.kind}
         await ctx.emit("step_mock_applied", mocked, **emit_kw)
         return mocked
+    if ctx.mode == "dry_run" and is_external(binding, params) and has_side_effect(binding, params):
+        skipped = {"dry_run": True, "skipped_action": step.action, "binding": binding.kind}
+        await ctx.emit("step_skipped_dry_run", skipped, **emit_kw)
+        return skipped
 
     target = step.output_variable or (params.get("variable") if step.action == "set_variable" else None)
     secret_result = isinstance(target, str) and ctx.redactor.is_sensitive(target)

@@ -245,16 +245,20 @@ async def create(
     status: str | None = None,
     created_by: str | None = None,
 ) -> Saved:
-    """Compile and store a new version; 422 with diagnostics, 409 if it exists."""
+    """Compile and store a new version; 422 with diagnostics. An identical document under an
+    existing version is ``unchanged``; a different one is a 409."""
     ir, result = await _compile_or_raise(session, document)
     _check_identity(ir, procedure_id, version)
     if project_id is not None:
         await projects.get(session, project_id, field="project_id")
     existing = await find(session, ir.procedure_id, ir.version)
     if existing is not None:
+        if existing.ckp_json == document:
+            return Saved(existing, result.warnings, "unchanged")
         raise DuplicateVersion(
-            f"procedure {ir.procedure_id!r} version {ir.version!r} already exists; "
-            "bump the version or PUT to replace a version without runs",
+            f"Version {ir.version} of {ir.procedure_id} already exists with different content. "
+            "Save this document as a new version (change its \"version\"), or replace the stored one "
+            "while it has no runs.",
             details={"id": existing.id, "procedure_id": ir.procedure_id, "version": ir.version})
     row = Procedure(procedure_id=ir.procedure_id, version=ir.version, status=status or _status_of(result),
                     project_id=project_id, created_by=created_by)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.inputs import validate_inputs
+from langorch.runtime.modes import resolve_mode
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import RunOutcome
 from langorch.services import checkpoints
@@ -71,8 +72,11 @@ def pinned_ir(rt: ServerRuntime, row: Procedure, ir_hash: str | None = None) -> 
 async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: str,
                      procedure_version: str | None = None, input_vars: Mapping[str, Any] | None = None,
                      project_id: str | None = None, trigger_type: str = "manual",
-                     triggered_by: str | None = None) -> Run:
-    """Queue a run of a procedure (the latest active version unless one is named)."""
+                     triggered_by: str | None = None, mode: str | None = None) -> Run:
+    """Queue a run of a procedure (the latest active version unless one is named).
+
+    ``mode`` is production, dry_run or test (runtime/modes.py); by default what the
+    procedure's global_config declares (production unless it says dry_run or mocks)."""
     row = await pick_version(session, procedure_id, procedure_version)
     if row is None:
         which = f" version {procedure_version!r}" if procedure_version else ""
@@ -93,7 +97,7 @@ async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: 
                       details={"procedure_id": procedure_id, "version": row.version})
     inputs = validate_inputs(ir, dict(input_vars or {}))
     run = _new_run(row, ir, inputs, project_id=project_id or row.project_id, trigger_type=trigger_type,
-                   triggered_by=triggered_by)
+                   triggered_by=triggered_by, mode=resolve_mode(mode, ir.global_config))
     session.add(run)
     await session.flush()
     enqueue(session, run.run_id, "start")
@@ -213,7 +217,7 @@ async def retry_run(session: AsyncSession, rt: ServerRuntime, run_id: str,
     changed = dict(input_vars or {})
     inputs = validate_inputs(ir, {**(old.input_vars or {}), **changed})
     run = _new_run(row, ir, inputs, project_id=old.project_id, trigger_type="retry",
-                   triggered_by=triggered_by or old.triggered_by, retry_of=old.run_id)
+                   triggered_by=triggered_by or old.triggered_by, retry_of=old.run_id, mode=old.mode)
     failed_node = (old.error or {}).get("node_id") if old.status == "failed" else None
     start_at = None
     if ir.global_config.checkpoint_strategy != "disabled":
@@ -379,7 +383,9 @@ async def record_outcome(session: AsyncSession, run_id: str, outcome: RunOutcome
         "total_prompt_tokens": int(usage.get("prompt_tokens", 0) or 0),
         "total_completion_tokens": int(usage.get("completion_tokens", 0) or 0),
         "estimated_cost_usd": float(usage.get("cost_usd", 0.0) or 0.0), "updated_at": now}
-    if outcome.last_node:
+    if status == "waiting_approval" and outcome.pending:
+        values["last_node_id"] = outcome.pending[0].node_id  # where the run waits
+    elif outcome.last_node:
         values["last_node_id"] = outcome.last_node
     if status in TERMINAL:
         values["ended_at"] = now

@@ -105,6 +105,8 @@ class Run(Base):
     ir_hash: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32), default="queued")
+    mode: Mapped[str] = mapped_column(String(16), default="production", server_default="production")
+    """production | dry_run | test (runtime/modes.py)."""
     input_vars: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     output_vars: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -55,6 +55,10 @@ class _Active:
     started: float = field(default_factory=time.monotonic)
 
 
+_Loaded = tuple[ProcedureIR, dict[str, Any], list[str], str, str | None]
+"""What a claimed job runs: IR, inputs, announced interrupts, the key run, the run mode."""
+
+
 class Worker:
     """Claims and runs jobs; ``start``/``stop`` for a long-running process, ``run_once`` for tests."""
 
@@ -221,8 +225,8 @@ class Worker:
             loaded = await self._load(job)
             if loaded is None:
                 return
-            ir, run_inputs, known, key_run = loaded
-            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run))
+            ir, run_inputs, known, key_run, mode = loaded
+            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run, mode))
             if item is None:
                 item = self._active.get(run_id)
             if item is not None:
@@ -256,7 +260,7 @@ class Worker:
                 rt.sink.take_held(run_id)  # the worker that reclaimed the job reports the end
             rt.sink.unpin(run_id)
 
-    async def _load(self, job: queue.ClaimedJob) -> tuple[ProcedureIR, dict[str, Any], list[str], str] | None:
+    async def _load(self, job: queue.ClaimedJob) -> _Loaded | None:
         rt = self.rt
         async with rt.sessions() as session:
             run = await session.get(Run, job.run_id)
@@ -283,10 +287,10 @@ class Worker:
                                          ts=time.time()))
             await self._finish(job, RunOutcome(job.run_id, "failed", error=error))
             return None
-        return ir, dict(run.input_vars or {}), known, key_run
+        return ir, dict(run.input_vars or {}), known, key_run, run.mode
 
     async def _drive(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
-                     known: list[str], key_run: str) -> RunOutcome:
+                     known: list[str], key_run: str, mode: str | None) -> RunOutcome:
         runner = self.rt.runner
         run_id = job.run_id
         cancel_set = self.rt.cancel_requested
@@ -294,7 +298,8 @@ class Worker:
         def is_cancelled() -> bool:
             return run_id in cancel_set
 
-        kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known, "key_run_id": key_run}
+        kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known, "key_run_id": key_run,
+                              "mode": mode}
         if job.kind == "resume":
             decision = job.payload.get("decision")
             try:

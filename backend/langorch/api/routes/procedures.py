@@ -63,14 +63,21 @@ async def get_ckp_schema() -> dict[str, Any]:
 
 
 @router.post("", response_model=ProcedureDetail, status_code=status.HTTP_201_CREATED,
-             responses=error_responses(409, 413, 422))
-async def create_procedure(body: ProcedureCreate, session: Session) -> ProcedureDetail:
+             responses={200: {"model": ProcedureDetail, "description": "Identical to a stored version"},
+                        **error_responses(409, 413, 422)})
+async def create_procedure(body: ProcedureCreate, session: Session, response: Response) -> ProcedureDetail:
     """Compile and store a CKP. Errors → 422 with the diagnostics in ``error.details``;
-    an existing procedure_id + version → 409; warnings come back with the created version."""
+    the same document as a stored version → 200 with ``unchanged: true``; a different
+    document under an existing procedure_id + version → 409; warnings come back with the
+    version."""
     saved = await service.create(session, body.ckp_json, project_id=body.project_id,
                                  procedure_id=body.procedure_id, version=body.version, status=body.status,
                                  created_by=body.created_by)
-    return await _detail(session, saved.row, saved.warnings)
+    detail = await _detail(session, saved.row, saved.warnings)
+    if saved.action == "unchanged":
+        response.status_code = status.HTTP_200_OK
+        detail.unchanged = True
+    return detail
 
 
 @router.get("", response_model=list[ProcedureRead], responses=error_responses(422))

@@ -52,7 +52,7 @@ async def create_run(body: RunCreate, session: Session, rt: Runtime) -> Run:
     (422 with one error per field). The run is committed before the answer."""
     return await service.create_run(session, rt, procedure_id=body.procedure_id,
                                     procedure_version=body.procedure_version, input_vars=body.input_vars,
-                                    project_id=body.project_id, triggered_by=body.triggered_by)
+                                    project_id=body.project_id, triggered_by=body.triggered_by, mode=body.mode)
 
 
 @router.get("", response_model=list[RunRead], responses=error_responses(422))

@@ -67,6 +67,8 @@ class ProcedureDetail(ProcedureRead):
 
     ckp_json: dict[str, Any]
     warnings: list[DiagnosticOut] = Field(default_factory=list)
+    unchanged: bool = Field(default=False, description="An import of a document identical to this stored "
+                            "version (answered 200, nothing written).")
 
 
 class ValidateRequest(BaseModel):

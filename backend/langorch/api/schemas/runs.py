@@ -11,6 +11,7 @@ from langorch.api.schemas.common import ApiModel
 from langorch.runtime.redaction import Redactor
 
 RunStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "canceled"]
+RunModeField = Literal["production", "dry_run", "test"]
 
 
 class RunCreate(BaseModel):
@@ -22,6 +23,12 @@ class RunCreate(BaseModel):
     input_vars: dict[str, Any] | None = Field(default=None, description="Checked against the CKP's variables_schema.")
     project_id: str | None = Field(default=None, max_length=64)
     triggered_by: str | None = Field(default=None, max_length=200, description="Who or what started the run.")
+    mode: RunModeField | None = Field(
+        default=None, description="production: every step does what it says; dry_run: external calls with side "
+        "effects are skipped; test: agent, MCP, http_request and LLM calls answer from the procedure's "
+        "global_config.test_data_overrides (else a mock result) and nothing outside is reached. Default: "
+        "what the procedure's global_config declares (production unless execution_mode is dry_run or "
+        "mock_external_calls is true).")
 
 
 class RunRetry(BaseModel):
@@ -37,6 +44,7 @@ class RunRead(ApiModel):
     procedure_version: str
     thread_id: str
     status: RunStatus
+    mode: RunModeField = Field(default="production", description="production | dry_run | test")
     input_vars: dict[str, Any] = Field(default_factory=dict)
     output_vars: dict[str, Any] | None = None
     total_prompt_tokens: int = 0
@@ -44,7 +52,7 @@ class RunRead(ApiModel):
     estimated_cost_usd: float = 0.0
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    last_node_id: str | None = None
+    last_node_id: str | None = Field(default=None, description="The node the run ended at, or waits at.")
     error_message: str | None = None
     trigger_type: str
     triggered_by: str | None = None

@@ -308,17 +308,18 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
 
 
 async def _substitute(node: NodeIR, ctx: RunContext, wants_json: bool) -> str | None:
-    """The answer from test_data_overrides (by node id) or a canned answer under mock_external_calls; None to call."""
-    gc = ctx.ir.global_config
-    if node.node_id in gc.test_data_overrides:
-        value = gc.test_data_overrides[node.node_id]
-        await ctx.emit("step_test_override_applied", {"action": "llm_action"}, node_id=node.node_id)
-        return value if isinstance(value, str) else json.dumps(value)
-    if gc.mock_external_calls:
-        await ctx.emit("step_mock_applied", {"action": "llm_action", "binding": "llm", "mocked": True},
+    """In test mode, the answer from test_data_overrides (by node id) or a mock answer; None to call."""
+    if ctx.mode != "test":
+        return None
+    overrides = ctx.ir.global_config.test_data_overrides
+    if node.node_id in overrides:
+        value = overrides[node.node_id]
+        await ctx.emit("step_test_override_applied", {"action": "llm_action", "binding": "llm"},
                        node_id=node.node_id)
-        return json.dumps({"mocked": True}) if wants_json else "[mocked LLM response]"
-    return None
+        return value if isinstance(value, str) else json.dumps(value)
+    await ctx.emit("step_mock_applied", {"action": "llm_action", "binding": "llm", "mocked": True},
+                   node_id=node.node_id)
+    return json.dumps({"mocked": True}) if wants_json else "[mocked LLM response]"
 
 
 def _check_json(text: str, schema: Mapping[str, Any] | None) -> tuple[Any, str | None]:

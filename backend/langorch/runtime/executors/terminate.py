@@ -48,6 +48,10 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
         await ctx.emit("audit_log", {"entry": audit}, node_id=node.node_id)
     state: dict[str, Any] = {"status": "failed" if failed else "completed", "outputs": outputs}
     if failed and not inv.state.get("error"):
-        state["error"] = {"type": "TerminatedAsFailed", "message": f"terminate node {node.node_id!r} "
-                          "ended the run as failed", "node_id": node.node_id}
+        routed = inv.variables.get("error")  # a step's error handler sent the run here (fallback_node)
+        if isinstance(routed, dict) and routed.get("node_id"):
+            state["error"] = routed
+        else:
+            state["error"] = {"type": "TerminatedAsFailed", "message": f"terminate node {node.node_id!r} "
+                              "ended the run as failed", "node_id": node.node_id}
     return NodeResult(updates=updates, goto=None, state=state, ends_run=True)

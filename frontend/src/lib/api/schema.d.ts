@@ -282,7 +282,9 @@ export type paths = {
         /**
          * Create Procedure
          * @description Compile and store a CKP. Errors → 422 with the diagnostics in ``error.details``;
-         *     an existing procedure_id + version → 409; warnings come back with the created version.
+         *     the same document as a stored version → 200 with ``unchanged: true``; a different
+         *     document under an existing procedure_id + version → 409; warnings come back with the
+         *     version.
          */
         post: operations["create_procedure_api_procedures_post"];
         delete?: never;
@@ -1644,6 +1646,12 @@ export type components = {
              */
             tags?: string[];
             /**
+             * Unchanged
+             * @description An import of a document identical to this stored version (answered 200, nothing written).
+             * @default false
+             */
+            unchanged: boolean;
+            /**
              * Updated At
              * Format: date-time
              */
@@ -1833,6 +1841,11 @@ export type components = {
             input_vars?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Mode
+             * @description production: every step does what it says; dry_run: external calls with side effects are skipped; test: agent, MCP, http_request and LLM calls answer from the procedure's global_config.test_data_overrides (else a mock result) and nothing outside is reached. Default: what the procedure's global_config declares (production unless execution_mode is dry_run or mock_external_calls is true).
+             */
+            mode?: ("production" | "dry_run" | "test") | null;
             /** Procedure Id */
             procedure_id: string;
             /**
@@ -1991,8 +2004,18 @@ export type components = {
              * @description The compiled definition this run is pinned to.
              */
             ir_hash: string;
-            /** Last Node Id */
+            /**
+             * Last Node Id
+             * @description The node the run ended at, or waits at.
+             */
             last_node_id?: string | null;
+            /**
+             * Mode
+             * @description production | dry_run | test
+             * @default production
+             * @enum {string}
+             */
+            mode: "production" | "dry_run" | "test";
             /** Output Vars */
             output_vars?: {
                 [key: string]: unknown;
@@ -2780,6 +2803,15 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Identical to a stored version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcedureDetail"];
+                };
+            };
             /** @description Successful Response */
             201: {
                 headers: {
