@@ -312,8 +312,8 @@ class Rig:
     async def run(self, inputs: Mapping[str, Any], *, run_id: str = "run-1",
                   decide: Callable[[PendingApproval], Mapping[str, Any]] | None = None,
                   pick: Callable[[list[PendingApproval]], PendingApproval] | None = None,
-                  max_decisions: int = 50) -> RunOutcome:
-        outcome = await self.runner.start(self.ir, run_id, dict(inputs))
+                  max_decisions: int = 50, mode: str | None = None) -> RunOutcome:
+        outcome = await self.runner.start(self.ir, run_id, dict(inputs), mode=mode)
         known: set[str] = set()
         while outcome.status == "waiting_approval":
             assert len(self.decisions) < max_decisions, "too many approvals; is the procedure looping?"
@@ -390,6 +390,25 @@ async def test_example_runs_to_completion(path: Path, tmp_path: Path) -> None:
             assert rig.events.of("run_started")[0].payload["inputs"][name] == "***"
             if isinstance(inputs[name], str) and len(inputs[name]) >= 4:
                 assert inputs[name] not in timeline, f"sensitive {name} leaked into an event"
+
+
+@pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
+@pytest.mark.asyncio
+async def test_example_runs_in_test_mode_without_reaching_an_agent_or_llm(path: Path, tmp_path: Path) -> None:
+    """After `make run` a newcomer has no agents and no LLM key: test mode runs every
+    example from its own global_config.test_data_overrides, approvals included."""
+    ir = compile_example(path)
+    inputs = example_inputs(path, ir)
+    async with rigged(path, tmp_path) as rig:
+        outcome = await rig.run(inputs, mode="test")
+    assert outcome.status == expected_status(ir, path), _describe(outcome, rig.events)
+    assert rig.agent.calls == [] and rig.llm.requests == []
+    assert rig.events.of("run_started")[0].payload["mode"] == "test"
+    for key, value in EXPECTED_OUTPUTS.get(ir.procedure_id, {}).items():
+        assert outcome.outputs.get(key) == value, (key, outcome.outputs)
+    if ir.procedure_id in SCRIPTS:  # the seed workflows take their path through a person
+        assert rig.decisions, "the showcase run in test mode stops at an approval"
+        assert not rig.events.of("step_mock_applied"), "every external call has test data"
 
 
 # ----------------------------------------------------------------------------- the seed workflows' schemas
