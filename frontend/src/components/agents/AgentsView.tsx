@@ -17,6 +17,7 @@ import { useSaveAgent } from "@/hooks/useSaveAgent";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { AgentRead } from "@/lib/api/models";
+import { plural } from "@/lib/format/format";
 import { AgentForm } from "./AgentForm";
 
 function AgentCard({ agent: a, onDelete }: { agent: AgentRead; onDelete: () => void }) {
@@ -50,7 +51,7 @@ function AgentCard({ agent: a, onDelete }: { agent: AgentRead; onDelete: () => v
       <p className="font-mono text-xs break-all text-slate-600 dark:text-slate-400">{a.base_url}</p>
       <p className="flex flex-wrap items-center gap-2 text-xs">
         Circuit <StatusBadge status={a.circuit_state} label={a.circuit_state.replace("_", " ")} />
-        {a.consecutive_failures > 0 ? <span>{a.consecutive_failures} consecutive failure(s)</span> : null}
+        {a.consecutive_failures > 0 ? <span>{plural(a.consecutive_failures, "consecutive failure")}</span> : null}
         {a.circuit_open_until ? (
           <span>
             open until <Time iso={a.circuit_open_until} />
@@ -145,7 +146,7 @@ export function AgentsView() {
               {catalog.data.channels.map((c) => (
                 <details key={c.channel}>
                   <summary className="cursor-pointer">
-                    {c.channel} · {c.actions.length} actions · {c.agents.length} agent(s)
+                    {c.channel} · {plural(c.actions.length, "action")} · {plural(c.agents.length, "agent")}
                   </summary>
                   <p className="mt-1 font-mono text-xs">{c.actions.join(", ")}</p>
                 </details>

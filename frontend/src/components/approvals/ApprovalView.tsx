@@ -92,7 +92,7 @@ export function ApprovalView() {
           <DecisionForm approval={a} />
         </Card>
         <Card title="Run timeline so far" className="lg:col-span-2">
-          <RunTimeline events={events} state={state} />
+          <RunTimeline events={events} state={state} runStatus={run.data?.status} />
         </Card>
       </div>
     </>

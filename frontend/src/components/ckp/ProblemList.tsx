@@ -1,4 +1,5 @@
 import { lineColumn } from "@/lib/ckp/pointer";
+import { plural } from "@/lib/format/format";
 import type { EditorProblem } from "./diagnostics";
 
 const DOT: Record<EditorProblem["severity"], string> = {
@@ -22,8 +23,8 @@ export function ProblemList({
   return (
     <div className="mt-3" data-testid="diagnostics">
       <h3 className="mb-1 text-sm font-semibold">
-        {errors > 0 ? `${String(errors)} error${errors === 1 ? "" : "s"}` : "No errors"}
-        {problems.length > errors ? `, ${String(problems.length - errors)} warning${problems.length - errors === 1 ? "" : "s"}` : ""}
+        {errors > 0 ? plural(errors, "error") : "No errors"}
+        {problems.length > errors ? `, ${plural(problems.length - errors, "warning")}` : ""}
       </h3>
       <ul className="divide-y divide-slate-200 rounded-md border border-slate-200 text-sm dark:divide-slate-700 dark:border-slate-700">
         {problems.map((p, i) => {

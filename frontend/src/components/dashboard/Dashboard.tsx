@@ -14,7 +14,7 @@ import { useRunMetrics } from "@/hooks/useRunMetrics";
 import { useRuns } from "@/hooks/useRuns";
 import { RUN_STATUSES } from "@/lib/api/models";
 import { isOverdue } from "@/lib/format/approvals";
-import { formatCost, formatNumber, shortId } from "@/lib/format/format";
+import { formatCost, formatNumber, plural, shortId } from "@/lib/format/format";
 import { approvalHref, runHref } from "@/lib/format/links";
 
 function num(v: unknown): number {
@@ -63,7 +63,7 @@ export function Dashboard() {
           health.data ? (
             <span>
               Server {health.data.status} · v{health.data.version} · database {health.data.db}
-              {queue.data ? ` · ${String(queue.data.workers.filter((w) => w.alive).length)} worker(s) · ${String(queue.data.jobs.queued ?? 0)} queued job(s)` : ""}
+              {queue.data ? ` · ${plural(queue.data.workers.filter((w) => w.alive).length, "worker")} · ${plural(queue.data.jobs.queued ?? 0, "queued job")}` : ""}
             </span>
           ) : health.isError ? (
             <span className="text-red-700 dark:text-red-400">The server does not answer.</span>
@@ -74,7 +74,7 @@ export function Dashboard() {
       />
       {metrics.isError ? <ErrorBox error={metrics.error} title="Could not load run metrics" /> : null}
       <div className="grid gap-4 sm:grid-cols-2 xl:grid-cols-5">
-        <Metric label="Active runs" value={m ? formatNumber(m.active_runs) : "…"} hint={m ? `${formatNumber(m.total_runs)} runs in total` : undefined} />
+        <Metric label="Active runs" value={m ? formatNumber(m.active_runs) : "…"} hint={m ? `${plural(m.total_runs, "run")} in total` : undefined} />
         <Metric
           label="Pending approvals"
           value={pending.data ? formatNumber(pending.data.total) : "…"}
@@ -86,7 +86,7 @@ export function Dashboard() {
           value={m ? formatNumber(num(week.prompt_tokens) + num(week.completion_tokens)) : "…"}
           hint={m ? `${formatNumber(num(week.prompt_tokens))} prompt · ${formatNumber(num(week.completion_tokens))} completion` : undefined}
         />
-        <Metric label="LLM cost this week" value={m ? formatCost(num(week.cost_usd)) : "…"} hint={m ? `${formatNumber(num(week.runs))} runs, ${formatNumber(num(week.failed))} failed` : undefined} />
+        <Metric label="LLM cost this week" value={m ? formatCost(num(week.cost_usd)) : "…"} hint={m ? `${plural(num(week.runs), "run")}, ${formatNumber(num(week.failed))} failed` : undefined} />
       </div>
       <div className="mt-4 grid gap-4 xl:grid-cols-3">
         <Card title="Runs by status">
@@ -129,7 +129,7 @@ export function Dashboard() {
                 </Link>
                 <span className="min-w-0 flex-1 truncate">{r.procedure_id}</span>
                 <StatusBadge status={r.status} />
-                <span className="w-24 text-right text-xs text-slate-600 dark:text-slate-400">
+                <span className="shrink-0 text-right text-xs text-slate-600 dark:text-slate-400">
                   <Time iso={r.created_at} relative />
                 </span>
               </li>
@@ -146,7 +146,7 @@ export function Dashboard() {
                   {a.prompt || a.node_id}
                 </Link>
                 <DeadlineBadge approval={a} now={now} />
-                <span className="text-xs text-slate-600 dark:text-slate-400">
+                <span className="shrink-0 text-xs text-slate-600 dark:text-slate-400">
                   <Time iso={a.created_at} relative />
                 </span>
               </li>

@@ -9,6 +9,7 @@ import { useProcedureStatus } from "@/hooks/useProcedureStatus";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { ProcedureDetail, ProcedureStatus } from "@/lib/api/models";
+import { plural } from "@/lib/format/format";
 
 const NEXT: Record<ProcedureStatus, { status: ProcedureStatus; label: string }[]> = {
   draft: [{ status: "active", label: "Activate" }],
@@ -50,7 +51,7 @@ export function LifecycleActions({ procedure: p, onRun }: { procedure: Procedure
       <ConfirmDialog
         open={confirm}
         title="Delete this version?"
-        message={`${p.procedure_id} ${p.version} will be removed.${p.run_count > 0 ? ` It has ${String(p.run_count)} run(s); their history stays.` : ""}`}
+        message={`${p.procedure_id} ${p.version} will be removed.${p.run_count > 0 ? ` It has ${plural(p.run_count, "run")}; their history stays.` : ""}`}
         confirmLabel="Delete"
         busy={remove.isPending}
         onCancel={() => setConfirm(false)}

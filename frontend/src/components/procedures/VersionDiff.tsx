@@ -1,4 +1,5 @@
 import { diffLines } from "diff";
+import { plural } from "@/lib/format/format";
 
 interface Row {
   left: string | null;
@@ -52,7 +53,7 @@ export function VersionDiff({ left, right, leftLabel, rightLabel }: { left: stri
   return (
     <div>
       <p className="mb-2 text-sm" aria-live="polite">
-        {changes === 0 ? "The two versions are identical." : `${String(changes)} changed line${changes === 1 ? "" : "s"}.`}
+        {changes === 0 ? "The two versions are identical." : `${plural(changes, "changed line")}.`}
       </p>
       <div tabIndex={0} role="region" aria-label="Side-by-side differences" className="max-h-[36rem] overflow-auto rounded-md border border-slate-200 dark:border-slate-700">
         <table className="w-full table-fixed font-mono text-xs">

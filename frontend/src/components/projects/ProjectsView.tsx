@@ -15,7 +15,7 @@ import { useSaveProject } from "@/hooks/useSaveProject";
 import { useToast } from "@/hooks/useToast";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import type { ProjectRead } from "@/lib/api/models";
-import { formatCost, formatNumber } from "@/lib/format/format";
+import { formatCost, plural } from "@/lib/format/format";
 
 function ProjectForm({ project, onDone }: { project?: ProjectRead; onDone: () => void }) {
   const save = useSaveProject();
@@ -60,7 +60,7 @@ function CostLine({ projectId }: { projectId: string }) {
   if (cost.isError) return <span className="text-xs">—</span>;
   return (
     <span className="text-xs text-slate-600 dark:text-slate-400">
-      {formatNumber(cost.data.run_count)} runs · {formatNumber(cost.data.total_tokens)} tokens · {formatCost(cost.data.estimated_cost_usd)}
+      {plural(cost.data.run_count, "run")} · {plural(cost.data.total_tokens, "token")} · {formatCost(cost.data.estimated_cost_usd)}
     </span>
   );
 }

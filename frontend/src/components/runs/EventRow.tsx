@@ -3,7 +3,8 @@
 import { useState } from "react";
 import { JsonView } from "@/components/ui/JsonView";
 import { errorText, payloadOf, type RunEvent } from "@/lib/events/timeline";
-import { formatCost, formatDuration } from "@/lib/format/format";
+import { formatCost, formatDuration, fullTime } from "@/lib/format/format";
+import { decisionLabel, eventLabel, runModeLabel } from "@/lib/format/labels";
 
 function scalar(v: unknown): string {
   return typeof v === "number" || typeof v === "string" ? String(v) : "";
@@ -26,9 +27,16 @@ function summary(event: RunEvent): string {
     case "subflow_completed":
       return typeof p.procedure_id === "string" ? `${p.procedure_id}${typeof p.child_run_id === "string" ? ` (${p.child_run_id.slice(0, 8)})` : ""}` : "";
     case "approval_decided":
-      return typeof p.decision === "string" ? `${p.decision}${typeof p.decided_by === "string" ? ` by ${p.decided_by}` : ""}` : "";
+      return typeof p.decision === "string" ? `${decisionLabel(p.decision)}${typeof p.decided_by === "string" ? ` by ${p.decided_by}` : ""}` : "";
+    case "run_started":
+      return typeof p.mode === "string" && p.mode !== "production" ? `${runModeLabel(p.mode)} mode` : "";
     case "run_completed":
       return "";
+    case "step_test_override_applied":
+    case "step_mock_applied":
+      return typeof p.action === "string" ? p.action : "";
+    case "step_skipped_dry_run":
+      return typeof p.skipped_action === "string" ? p.skipped_action : "";
     default:
       return err ?? "";
   }
@@ -58,6 +66,9 @@ const TONE: Record<string, string> = {
   step_retry: "text-amber-700 dark:text-amber-400",
   run_completed: "text-green-700 dark:text-green-400",
   approval_requested: "text-amber-700 dark:text-amber-400",
+  step_test_override_applied: "text-teal-700 dark:text-teal-400",
+  step_mock_applied: "text-teal-700 dark:text-teal-400",
+  step_skipped_dry_run: "text-slate-600 dark:text-slate-400",
 };
 
 /** One event: type, a short summary, and its payload on demand. */
@@ -70,10 +81,12 @@ export function EventRow({ event }: { event: RunEvent }) {
     <li className="py-1" data-testid="timeline-event" data-type={event.type}>
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span className="w-10 shrink-0 text-right font-mono text-xs text-slate-500 dark:text-slate-400">#{event.seq}</span>
-        <span className={`font-mono text-xs font-semibold ${TONE[event.type] ?? ""}`}>{event.type}</span>
+        <span className={`text-xs font-semibold ${TONE[event.type] ?? ""}`} title={event.type}>
+          {eventLabel(event.type)}
+        </span>
         {event.type === "llm_usage" ? <LlmUsage event={event} /> : null}
         {text ? <span className="min-w-0 flex-1 truncate text-xs text-slate-700 dark:text-slate-300" title={text}>{text}</span> : <span className="flex-1" />}
-        <time className="text-xs text-slate-500 dark:text-slate-400" dateTime={event.created_at}>
+        <time className="shrink-0 text-xs whitespace-nowrap text-slate-500 dark:text-slate-400" dateTime={event.created_at} title={fullTime(event.created_at)}>
           {new Date(event.created_at).toLocaleTimeString()}
         </time>
         {hasPayload ? (

@@ -3,6 +3,7 @@
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { JsonView } from "@/components/ui/JsonView";
 import { Card, Loading } from "@/components/ui/Page";
+import { Time } from "@/components/ui/Time";
 import { useRunCheckpoints } from "@/hooks/useRunCheckpoints";
 import { useRunDiagnostics } from "@/hooks/useRunDiagnostics";
 
@@ -78,7 +79,9 @@ export function RunDiagnosticsTab({ runId }: { runId: string }) {
                     <td className="pr-3">{c.source ?? "—"}</td>
                     <td className="pr-3">{c.last_node ?? "—"}</td>
                     <td className="pr-3">{(c.next ?? []).join(", ") || "—"}</td>
-                    <td>{c.created_at ?? "—"}</td>
+                    <td>
+                      <Time iso={c.created_at} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -19,7 +19,7 @@ import { useRuns } from "@/hooks/useRuns";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import { isTerminal, RUN_STATUSES, type RunRead } from "@/lib/api/models";
-import { durationBetween, formatCost, formatDuration, fromLocalInput, shortId, toLocalInput } from "@/lib/format/format";
+import { durationBetween, formatCost, formatDuration, fromLocalInput, plural, shortId, toLocalInput } from "@/lib/format/format";
 import { procedureHref, runHref } from "@/lib/format/links";
 
 const LIMIT = 25;
@@ -97,7 +97,7 @@ export function RunListView() {
     setBulk(null);
     setSelected(new Set());
     const failed = results.filter((x): x is PromiseRejectedResult => x.status === "rejected");
-    if (failed.length === 0) toast.show("success", `${verb} ${String(rows.length)} run(s)`);
+    if (failed.length === 0) toast.show("success", `${verb} ${plural(rows.length, "run")}`);
     else {
       const first = failed[0];
       toast.show("error", `${String(failed.length)} of ${String(rows.length)} could not be ${verb.toLowerCase()}: ${first ? errorMessage(first.reason) : ""}`);
@@ -233,7 +233,7 @@ export function RunListView() {
       </Card>
       <ConfirmDialog
         open={bulk === "cancel"}
-        title={`Cancel ${String(cancellable.length)} run(s)?`}
+        title={`Cancel ${plural(cancellable.length, "run")}?`}
         message="Each stops at its next step boundary and ends as canceled."
         confirmLabel="Cancel runs"
         busy={busy}
@@ -242,7 +242,7 @@ export function RunListView() {
       />
       <ConfirmDialog
         open={bulk === "delete"}
-        title={`Delete ${String(deletable.length)} finished run(s)?`}
+        title={`Delete ${plural(deletable.length, "finished run")}?`}
         message="Their events, approvals and checkpoints are removed. This cannot be undone."
         confirmLabel="Delete runs"
         busy={busy}
@@ -260,7 +260,7 @@ export function RunListView() {
           cleanup.mutate(
             { before: after, status: status && status.split(",").every((s) => isTerminal(s)) ? status : null },
             {
-              onSuccess: (res) => toast.show("success", `Deleted ${String(res.deleted)} finished run(s)`),
+              onSuccess: (res) => toast.show("success", `Deleted ${plural(res.deleted, "finished run")}`),
               onError: (e) => toast.show("error", errorMessage(e)),
               onSettled: () => setBulk(null),
             },

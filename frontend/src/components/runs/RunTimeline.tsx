@@ -3,17 +3,34 @@
 import { useMemo, useState } from "react";
 import { StatusBadge } from "@/components/ui/StatusBadge";
 import type { StreamState } from "@/hooks/useRunEvents";
-import { buildTimeline, type ItemStatus, type NodeGroup, type RunEvent, type StepRow } from "@/lib/events/timeline";
-import { formatDuration } from "@/lib/format/format";
+import { buildTimeline, ITEM_STATUS_LABEL, type ItemStatus, type NodeGroup, type RunEvent, type StepRow } from "@/lib/events/timeline";
+import { formatDuration, plural } from "@/lib/format/format";
 import { EventRow } from "./EventRow";
 
 const STATUS_TONE: Record<ItemStatus, string> = {
   running: "running",
   completed: "completed",
   failed: "failed",
-  skipped: "canceled",
+  skipped: "dry_run",
   waiting: "waiting_approval",
   retrying: "pending",
+  test_data: "test",
+  mocked: "test",
+  interrupted: "canceled",
+  ended: "canceled",
+};
+
+const BORDER: Record<ItemStatus, string> = {
+  running: "border-blue-500",
+  completed: "border-green-500",
+  failed: "border-red-500",
+  skipped: "border-slate-400",
+  waiting: "border-amber-500",
+  retrying: "border-amber-500",
+  test_data: "border-green-500",
+  mocked: "border-green-500",
+  interrupted: "border-slate-400",
+  ended: "border-slate-400",
 };
 
 function StepLine({ step }: { step: StepRow }) {
@@ -28,7 +45,7 @@ function StepLine({ step }: { step: StepRow }) {
       >
         <span aria-hidden="true" className="w-3 text-xs">{open ? "▾" : "▸"}</span>
         <span className="font-mono">{step.stepId}</span>
-        <StatusBadge status={STATUS_TONE[step.status]} label={step.status} />
+        <StatusBadge status={STATUS_TONE[step.status]} label={ITEM_STATUS_LABEL[step.status]} />
         {step.attempts > 1 ? <span className="text-xs text-amber-700 dark:text-amber-400">attempt {step.attempts}</span> : null}
         <span className="flex-1" />
         <span className="text-xs text-slate-600 dark:text-slate-400">{formatDuration(step.durationMs)}</span>
@@ -47,24 +64,16 @@ function StepLine({ step }: { step: StepRow }) {
 
 function NodeBlock({ group, defaultOpen }: { group: NodeGroup; defaultOpen: boolean }) {
   const [open, setOpen] = useState(defaultOpen);
-  const border =
-    group.status === "failed"
-      ? "border-red-500"
-      : group.status === "completed"
-        ? "border-green-500"
-        : group.status === "waiting"
-          ? "border-amber-500"
-          : "border-blue-500";
   return (
-    <li className={`rounded-md border-l-4 bg-white py-2 pr-2 pl-3 shadow-sm dark:bg-slate-900 ${border}`} data-testid="timeline-node" data-node={group.nodeId} data-status={group.status}>
+    <li className={`rounded-md border-l-4 bg-white py-2 pr-2 pl-3 shadow-sm dark:bg-slate-900 ${BORDER[group.status]}`} data-testid="timeline-node" data-node={group.nodeId} data-status={group.status}>
       <button type="button" onClick={() => setOpen((o) => !o)} aria-expanded={open} className="flex w-full flex-wrap items-center gap-2 text-left">
         <span aria-hidden="true" className="w-3 text-xs">{open ? "▾" : "▸"}</span>
         <span className="font-semibold">{group.nodeId}</span>
         {group.nodeType ? <span className="text-xs text-slate-600 dark:text-slate-400">{group.nodeType}</span> : null}
-        <StatusBadge status={STATUS_TONE[group.status]} label={group.status} />
+        <StatusBadge status={STATUS_TONE[group.status]} label={ITEM_STATUS_LABEL[group.status]} />
         <span className="flex-1" />
         <span className="text-xs text-slate-600 dark:text-slate-400">
-          {group.steps.length > 0 ? `${String(group.steps.length)} step${group.steps.length === 1 ? "" : "s"} · ` : ""}
+          {group.steps.length > 0 ? `${plural(group.steps.length, "step")} · ` : ""}
           {formatDuration(group.durationMs)}
         </span>
       </button>
@@ -102,9 +111,12 @@ const STATE_TEXT: Record<StreamState, string> = {
   ended: "Run finished",
 };
 
-/** The run's timeline grouped by node visit, with step rows and expandable payloads. */
-export function RunTimeline({ events, state }: { events: RunEvent[]; state: StreamState }) {
-  const items = useMemo(() => buildTimeline(events), [events]);
+/**
+ * The run's timeline grouped by node visit, with step rows and expandable payloads.
+ * `runStatus` (the run row's status) settles what a finished run left unfinished.
+ */
+export function RunTimeline({ events, state, runStatus }: { events: RunEvent[]; state: StreamState; runStatus?: string | null }) {
+  const items = useMemo(() => buildTimeline(events, runStatus), [events, runStatus]);
   return (
     <div>
       <p className="mb-2 flex items-center gap-2 text-xs text-slate-600 dark:text-slate-400" aria-live="polite" data-testid="stream-state" data-state={state}>
@@ -112,7 +124,7 @@ export function RunTimeline({ events, state }: { events: RunEvent[]; state: Stre
           className={`inline-block h-2 w-2 rounded-full ${state === "live" || state === "polling" ? "animate-pulse bg-green-500" : state === "ended" ? "bg-slate-400" : "bg-amber-500"}`}
           aria-hidden="true"
         />
-        {STATE_TEXT[state]} · {events.length} event{events.length === 1 ? "" : "s"}
+        {STATE_TEXT[state]} · {plural(events.length, "event")}
       </p>
       {items.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">No events yet.</p> : null}
       <ol className="flex flex-col gap-2" aria-label="Run timeline" data-testid="timeline">

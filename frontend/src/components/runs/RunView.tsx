@@ -76,7 +76,7 @@ export function RunView() {
       <div className="mt-4">
         <Tabs tabs={TABS} active={tab} onChange={(t) => setParams({ tab: t })} label="Run sections" />
         <TabPanel id={tab}>
-          {tab === "timeline" ? <RunTimeline events={events} state={state} /> : null}
+          {tab === "timeline" ? <RunTimeline events={events} state={state} runStatus={r.status} /> : null}
           {tab === "graph" ? <RunGraphTab run={r} events={events} /> : null}
           {tab === "io" ? <RunIoTab run={r} /> : null}
           {tab === "artifacts" ? <RunArtifactsTab runId={r.run_id} /> : null}

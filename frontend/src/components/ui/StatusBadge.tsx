@@ -25,6 +25,8 @@ const TONES: Record<string, string> = {
   error: "bg-red-100 text-red-900 dark:bg-red-900 dark:text-red-100",
   warning: "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100",
   info: "bg-slate-200 text-slate-800 dark:bg-slate-700 dark:text-slate-100",
+  test: "bg-teal-100 text-teal-900 dark:bg-teal-900 dark:text-teal-100",
+  dry_run: "bg-violet-100 text-violet-900 dark:bg-violet-900 dark:text-violet-100",
 };
 
 export function StatusBadge({ status, label }: { status: string | null | undefined; label?: string }) {

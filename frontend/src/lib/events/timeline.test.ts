@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildTimeline, mergeEvents, runOverlay, type NodeGroup, type RunEvent } from "./timeline";
+import { ITEM_STATUS_LABEL, buildTimeline, failingNode, mergeEvents, runOutcome, runOverlay, type NodeGroup, type RunEvent } from "./timeline";
 
 let seq = 0;
 function ev(type: string, node_id: string | null = null, step_id: string | null = null, payload: unknown = {}): RunEvent {
@@ -117,5 +117,100 @@ describe("approval resume", () => {
     expect(groups).toHaveLength(1);
     expect(groups[0]?.status).toBe("completed");
     expect(groups[0]?.kind === "node" ? groups[0].durationMs : null).toBe(5000);
+  });
+});
+
+describe("finished runs", () => {
+  it("never shows a node or step running once the run has failed", () => {
+    seq = 0;
+    const events = [
+      ev("run_started"),
+      ev("node_started", "a"),
+      ev("step_started", "a", "s1"),
+      ev("step_retry", "a", "s1", { error: "slow" }),
+      ev("run_failed", null, null, { error: { type: "RunTimeout", message: "run exceeded timeout_ms" }, node_id: null }),
+    ];
+    const items = buildTimeline(events);
+    const a = items.find((i): i is NodeGroup => i.kind === "node");
+    expect(a?.status).toBe("interrupted");
+    expect(a?.steps[0]?.status).toBe("interrupted");
+  });
+
+  it("uses the run's status when the terminal event has not arrived", () => {
+    seq = 0;
+    const events = [ev("node_started", "a"), ev("step_started", "a", "s")];
+    expect((buildTimeline(events)[0] as NodeGroup).status).toBe("running");
+    expect((buildTimeline(events, "running")[0] as NodeGroup).status).toBe("running");
+    expect((buildTimeline(events, "canceled")[0] as NodeGroup).status).toBe("interrupted");
+    expect((buildTimeline(events, "completed")[0] as NodeGroup).status).toBe("ended");
+    const waiting = [ev("node_started", "ask"), ev("approval_requested", "ask")];
+    expect((buildTimeline(waiting, "waiting_approval")[0] as NodeGroup).status).toBe("waiting");
+    expect((buildTimeline(waiting, "canceled")[0] as NodeGroup).status).toBe("interrupted");
+  });
+
+  it("keeps finished items as they were", () => {
+    seq = 0;
+    const items = buildTimeline(
+      [ev("node_started", "a"), ev("node_completed", "a"), ev("node_started", "b"), ev("node_failed", "b", null, { error: "x" }), ev("run_failed")],
+      "failed",
+    );
+    expect(items.flatMap((i) => (i.kind === "node" ? [`${i.nodeId}:${i.status}`] : []))).toEqual(["a:completed", "b:failed"]);
+  });
+
+  it("a run resumed after its last failure event is not finished by it", () => {
+    seq = 0;
+    expect(runOutcome([ev("run_failed"), ev("run_resumed")])).toBeNull();
+    expect(runOutcome([ev("run_started"), ev("run_completed")])).toBe("completed");
+    expect(runOutcome([], "cancelled")).toBe("canceled");
+    expect(runOutcome([ev("run_completed")], "running")).toBeNull();
+  });
+
+  it("attaches an event a node sends after it completed to that visit", () => {
+    seq = 0;
+    const items = buildTimeline(
+      [ev("node_started", "save"), ev("node_completed", "save"), ev("checkpoint_saved", "save"), ev("run_completed")],
+      "completed",
+    );
+    const groups = items.filter((i): i is NodeGroup => i.kind === "node");
+    expect(groups.map((g) => `${g.nodeId}:${g.status}`)).toEqual(["save:completed"]);
+    expect(groups[0]?.events.map((e) => e.type)).toEqual(["node_started", "node_completed", "checkpoint_saved"]);
+  });
+});
+
+describe("run modes", () => {
+  it("ends a step answered from test data, mocked or skipped in a dry run", () => {
+    seq = 0;
+    const items = buildTimeline([
+      ev("node_started", "fetch", null, { type: "sequence", mode: "test" }),
+      ev("step_test_override_applied", "fetch", "get_po", { action: "http_request", mode: "test" }),
+      ev("step_mock_applied", "fetch", "notify", { mocked: true, mode: "test" }),
+      ev("step_skipped_dry_run", "fetch", "post", { dry_run: true }),
+      ev("node_completed", "fetch"),
+      ev("node_started", "llm"),
+      ev("step_test_override_applied", "llm", null, { action: "llm_action", binding: "llm" }),
+      ev("node_completed", "llm"),
+    ]);
+    const [fetch, llm] = items.filter((i): i is NodeGroup => i.kind === "node");
+    expect(fetch?.steps.map((s) => [s.stepId, s.status])).toEqual([
+      ["get_po", "test_data"],
+      ["notify", "mocked"],
+      ["post", "skipped"],
+    ]);
+    expect(ITEM_STATUS_LABEL.test_data).toBe("answered from test data");
+    expect(ITEM_STATUS_LABEL.mocked).toBe("mocked");
+    expect(ITEM_STATUS_LABEL.skipped).toBe("skipped (dry run)");
+    expect(llm?.status).toBe("completed");
+    expect(llm?.events.map((e) => e.type)).toContain("step_test_override_applied");
+  });
+});
+
+describe("failingNode", () => {
+  it("is the error's node, not the node the run ended at", () => {
+    expect(failingNode({ error: { node_id: "extract_fields", message: "x" } })).toBe("extract_fields");
+    expect(failingNode({ error: { type: "RunTimeout", node_id: null } })).toBeNull();
+    expect(failingNode(null)).toBeNull();
+    const overlay = runOverlay([], { status: "failed", last_node_id: "workflow_failed", error: { node_id: "extract_fields" }, error_message: "boom" });
+    expect([...overlay.failed]).toEqual(["extract_fields"]);
+    expect(overlay.errors.get("extract_fields")).toBe("boom");
   });
 });

@@ -2,6 +2,10 @@
  * Run events → the timeline the run page draws: one group per node visit (a loop body
  * visited three times is three groups), step rows inside, run-level events between,
  * and the graph overlay (visited / current / failed nodes).
+ *
+ * Once the run has finished nothing in it is still running: a node visit or step that
+ * never reported its end is shown as "interrupted" (the run failed or was canceled
+ * under it) or "ended" (the run completed past it).
  */
 
 export interface RunEvent {
@@ -13,7 +17,37 @@ export interface RunEvent {
   created_at: string;
 }
 
-export type ItemStatus = "running" | "completed" | "failed" | "skipped" | "waiting" | "retrying";
+export type ItemStatus =
+  | "running"
+  | "completed"
+  | "failed"
+  | "skipped"
+  | "waiting"
+  | "retrying"
+  /** Test mode: the step answered from the procedure's test_data_overrides. */
+  | "test_data"
+  /** Test mode: the step answered with a mock result. */
+  | "mocked"
+  /** The run failed or was canceled while this was unfinished. */
+  | "interrupted"
+  /** The run completed without this reporting its own end. */
+  | "ended";
+
+/** What the timeline shows for each status (the data-status attribute keeps the value). */
+export const ITEM_STATUS_LABEL: Readonly<Record<ItemStatus, string>> = {
+  running: "running",
+  completed: "completed",
+  failed: "failed",
+  skipped: "skipped (dry run)",
+  waiting: "waiting",
+  retrying: "retrying",
+  test_data: "answered from test data",
+  mocked: "mocked",
+  interrupted: "interrupted",
+  ended: "ended",
+};
+
+const UNFINISHED: ReadonlySet<ItemStatus> = new Set<ItemStatus>(["running", "waiting", "retrying"]);
 
 export interface StepRow {
   key: string;
@@ -102,15 +136,56 @@ const STEP_END: Record<string, ItemStatus> = {
   step_failed: "failed",
   step_timeout: "failed",
   step_skipped_dry_run: "skipped",
+  step_test_override_applied: "test_data",
+  step_mock_applied: "mocked",
 };
 
-export function buildTimeline(events: RunEvent[]): TimelineItem[] {
+const RUN_END: Readonly<Record<string, string>> = {
+  run_completed: "completed",
+  run_failed: "failed",
+  run_canceled: "canceled",
+  run_cancelled: "canceled",
+};
+
+const TERMINAL = new Set(["completed", "failed", "canceled", "cancelled"]);
+
+/**
+ * How the run ended ("completed" | "failed" | "canceled"), or null while it has not:
+ * the run's own status when known, else its last run_completed / run_failed /
+ * run_canceled event.
+ */
+export function runOutcome(events: readonly RunEvent[], status?: string | null): string | null {
+  if (status) return TERMINAL.has(status) ? (status === "cancelled" ? "canceled" : status) : null;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const type = events[i]?.type ?? "";
+    if (type in RUN_END) return RUN_END[type] ?? null;
+    if (type === "run_resumed" || type === "run_started") return null;
+  }
+  return null;
+}
+
+/** In a finished run an unfinished item shows what became of it, never "running". */
+function settle(status: ItemStatus, outcome: string | null): ItemStatus {
+  if (outcome === null || !UNFINISHED.has(status)) return status;
+  return outcome === "completed" ? "ended" : "interrupted";
+}
+
+/**
+ * The timeline of `events`. `runStatus` is the run's status when known (the run row
+ * can say "failed" before the run_failed event arrives); without it the events decide.
+ */
+export function buildTimeline(events: RunEvent[], runStatus?: string | null): TimelineItem[] {
   const items: TimelineItem[] = [];
   const open = new Map<string, NodeGroup>();
+  // The latest visit of each node: an event a node sends after it completed (checkpoint_saved,
+  // a parallel fork's branch_completed) belongs to that visit, not to a new one.
+  const latest = new Map<string, NodeGroup>();
   // Groups that paused for a person: their duration is wall time, not the node's own run time.
   const waited = new Set<NodeGroup>();
   const groupFor = (event: RunEvent, nodeId: string): NodeGroup => {
     let group = open.get(nodeId);
+    const previous = latest.get(nodeId);
+    if (!group && previous && event.type !== "node_started") return previous;
     // A node resumed after an approval starts again: it is the same visit, not a new one.
     const resumed = group?.status === "waiting" && event.type === "node_started";
     if (resumed && group) {
@@ -132,6 +207,7 @@ export function buildTimeline(events: RunEvent[]): TimelineItem[] {
         error: null,
       };
       open.set(nodeId, group);
+      latest.set(nodeId, group);
       items.push(group);
     }
     return group;
@@ -196,6 +272,14 @@ export function buildTimeline(events: RunEvent[]): TimelineItem[] {
       group.status = "running";
     }
   }
+  const outcome = runOutcome(events, runStatus);
+  if (outcome !== null) {
+    for (const item of items) {
+      if (item.kind !== "node") continue;
+      item.status = settle(item.status, outcome);
+      for (const step of item.steps) step.status = settle(step.status, outcome);
+    }
+  }
   return items;
 }
 
@@ -206,12 +290,10 @@ export interface RunOverlay {
   errors: Map<string, string>;
 }
 
-const TERMINAL = new Set(["completed", "failed", "canceled", "cancelled"]);
-
 /** Which nodes a run has visited, which failed (with the error), and where it is now. */
 export function runOverlay(
   events: RunEvent[],
-  run?: { status?: string | null; last_node_id?: string | null; error_message?: string | null },
+  run?: { status?: string | null; last_node_id?: string | null; error_message?: string | null; error?: Record<string, unknown> | null },
 ): RunOverlay {
   const visited = new Set<string>();
   const failed = new Set<string>();
@@ -248,11 +330,24 @@ export function runOverlay(
     }
   }
   const status = run?.status ?? "";
-  if (status === "failed" && run?.last_node_id && failed.size === 0) {
-    failed.add(run.last_node_id);
-    visited.add(run.last_node_id);
-    if (run.error_message) errors.set(run.last_node_id, run.error_message);
+  // The run row: error.node_id is the node whose step failed (last_node_id may be the
+  // terminate node the failure was routed to).
+  const failedAt = failingNode(run) ?? run?.last_node_id;
+  if (status === "failed" && failedAt && failed.size === 0) {
+    failed.add(failedAt);
+    visited.add(failedAt);
+    if (run?.error_message) errors.set(failedAt, run.error_message);
   }
   const current = TERMINAL.has(status) ? new Set<string>() : running;
   return { visited, failed, current, errors };
+}
+
+/**
+ * The node whose step failed: the run's `error.node_id` (not `last_node_id`, which is
+ * where the run ended — e.g. the terminate node the failure was routed to). Null when
+ * the error names no node (a run timeout) or there is no error.
+ */
+export function failingNode(run?: { error?: Record<string, unknown> | null } | null): string | null {
+  const at = run?.error?.node_id;
+  return typeof at === "string" && at !== "" ? at : null;
 }

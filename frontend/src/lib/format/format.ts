@@ -25,6 +25,13 @@ export function formatTime(iso: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
 }
 
+/** The full, unambiguous time for a tooltip: ISO 8601 in UTC (the value as stored). */
+export function fullTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString();
+}
+
 export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return "—";
   const t = Date.parse(iso);
@@ -36,9 +43,44 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   return new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }).format(unit[1], unit[0]);
 }
 
+/**
+ * Money in US dollars with the precision that means something: 0 → "$0", under a cent
+ * → 4 significant digits ("$0.001235"; "< $0.000001" below that), otherwise cents
+ * with thousands separators ("$0.25", "$1,234.50"). Never "$0.0000".
+ */
 export function formatCost(usd: number | null | undefined): string {
-  if (usd === null || usd === undefined) return "—";
-  return `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
+  if (usd === null || usd === undefined || !Number.isFinite(usd)) return "—";
+  if (usd === 0) return "$0";
+  if (usd < 0) return `-${formatCost(-usd)}`;
+  if (usd < 0.000001) return "< $0.000001";
+  if (usd < 0.01) {
+    const digits = Math.min(10, 3 - Math.floor(Math.log10(usd)));
+    return `$${usd.toFixed(digits).replace(/0+$/, "").replace(/\.$/, "")}`;
+  }
+  return `$${usd.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+const IRREGULAR: Record<string, string> = { entry: "entries", child: "children", person: "people" };
+
+/** The plural of an English noun (or of its last word): run → runs, match → matches, policy → policies. */
+export function pluralOf(singular: string): string {
+  const m = /^(.*?)([A-Za-z]+)$/.exec(singular);
+  if (!m) return singular;
+  const [, head = "", word = ""] = m;
+  const lower = word.toLowerCase();
+  if (lower in IRREGULAR) return head + (IRREGULAR[lower] ?? word);
+  if (/(s|x|z|ch|sh)$/.test(lower)) return `${singular}es`;
+  if (/[^aeiou]y$/.test(lower)) return `${singular.slice(0, -1)}ies`;
+  return `${singular}s`;
+}
+
+/**
+ * A count with its noun in the right number: 1 run, 2 runs, 0 runs, 1,204 approvals.
+ * `plural` overrides the guessed plural form.
+ */
+export function plural(count: number, singular: string, pluralForm?: string): string {
+  const word = count === 1 ? singular : (pluralForm ?? pluralOf(singular));
+  return `${count.toLocaleString("en-US")} ${word}`;
 }
 
 export function formatNumber(n: number | null | undefined): string {
