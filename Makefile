@@ -45,6 +45,7 @@ UI_OUT := frontend/out/index.html
 UI_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package.json frontend/next.config.ts
 
 $(UI_DEPS): frontend/package-lock.json
+	node frontend/scripts/check-lock.mjs
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
@@ -65,10 +66,14 @@ bench: $(STAMP) $(NATIVE)
 
 # The database `make run` and `make migrate` use: LANGORCH_DB__URL when set, else a SQLite file under var/.
 DB_URL := $(or $(LANGORCH_DB__URL),sqlite+aiosqlite:///./var/langorch.db)
+# `make run PORT=9000 HOST=0.0.0.0`; without them, LANGORCH_API__PORT / LANGORCH_API__HOST, else 127.0.0.1:8000.
+PORT ?=
+HOST ?=
 
 run: $(STAMP) $(NATIVE) $(UI_OUT)
 	mkdir -p var
-	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch serve --host 127.0.0.1 --port 8000 --load-examples ckp_examples
+	LANGORCH_DB__URL='$(DB_URL)' $(BIN)/langorch serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT)) \
+		--load-examples ckp_examples
 
 migrate: $(STAMP)
 	mkdir -p var

@@ -1,9 +1,9 @@
 """End-to-end figures through the HTTP API with the embedded worker on SQLite.
 
-1. Throughput: POST N runs of ``../shared/bench/workloads/chain20.ckp.json`` and wait until
+1. Throughput: POST N runs of the ``chain20`` workload (bench/workloads.py) and wait until
    every one is completed; runs/s from the first POST to the last completion
    (the reference system manages ~3 runs/s; first target ≥ 15).
-2. Approval latency: for ``approval.ckp.json``, from POSTing the decision to the run's
+2. Approval latency: for the ``approval`` workload, from POSTing the decision to the run's
    ``run_completed`` arriving on its SSE stream; p50/p95 over N runs
    (reference 0.12–5 s; target p95 ≤ 100 ms).
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -34,8 +33,10 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workloads import workload
+
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ROOT.parent / "shared" / "bench" / "workloads"
 
 
 def _free_port() -> int:
@@ -91,9 +92,9 @@ class Server:
 
 
 async def _import(client: httpx.AsyncClient, name: str) -> str:
-    doc = json.loads((WORKLOADS / name).read_text())
+    doc = workload(name)
     response = await client.post("/api/procedures", json={"ckp_json": doc})
-    if response.status_code not in (201, 409):
+    if response.status_code not in (200, 201):
         raise RuntimeError(f"importing {name}: {response.status_code} {response.text}")
     return str(doc["procedure_id"])
 
@@ -111,7 +112,7 @@ async def _wait_all_done(client: httpx.AsyncClient, procedure_id: str, expected:
 
 
 async def throughput(client: httpx.AsyncClient, runs: int, server: Server, warmup: int = 10) -> dict[str, Any]:
-    procedure_id = await _import(client, "chain20.ckp.json")
+    procedure_id = await _import(client, "chain20")
     for _ in range(warmup):
         await client.post("/api/runs", json={"procedure_id": procedure_id})
     await _wait_all_done(client, procedure_id, warmup, 120)
@@ -148,7 +149,7 @@ async def _sse_until_end(client: httpx.AsyncClient, run_id: str, after: int, rea
 
 
 async def approval_latency(client: httpx.AsyncClient, runs: int, warmup: int = 5) -> dict[str, Any]:
-    procedure_id = await _import(client, "approval.ckp.json")
+    procedure_id = await _import(client, "approval")
     latencies: list[float] = []
     for i in range(warmup + runs):
         run = (await client.post("/api/runs", json={"procedure_id": procedure_id})).json()
@@ -217,9 +218,6 @@ def main() -> int:
     parser.add_argument("--approvals", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=4, help="embedded worker concurrency")
     args = parser.parse_args()
-    if not WORKLOADS.exists():
-        print(f"{WORKLOADS} not found; nothing to measure", file=sys.stderr)
-        return 0
     print_figures(api_figures(args.runs, args.approvals, args.concurrency))
     return 0
 
