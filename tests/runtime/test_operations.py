@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from langorch.runtime.errors import ConditionError, StepError, TemplateError
@@ -178,15 +178,57 @@ async def test_parse_excel_data_missing_file_fails(tmp_path: Path) -> None:
     assert info.value.error_type == "FileNotFound"
 
 
+def _workbook(path: Path) -> Path:
+    """A real .xlsx: the active sheet "Invoices" and a second sheet "Credits"."""
+    book = openpyxl.Workbook()
+    invoices = book.active
+    assert invoices is not None
+    invoices.title = "Invoices"
+    invoices.append(["invoice", "amount"])
+    invoices.append(["A1", 10])
+    invoices.append([None, None])  # blank rows are skipped
+    invoices.append(["A2", 12.5])
+    credits = book.create_sheet("Credits")
+    credits.append(["credit", "amount"])
+    credits.append(["C1", -3])
+    book.save(path)
+    return path
+
+
 @pytest.mark.asyncio
-@pytest.mark.skipif(importlib.util.find_spec("openpyxl") is not None, reason="openpyxl is installed")
-async def test_parse_excel_data_names_the_missing_openpyxl_package(tmp_path: Path) -> None:
+async def test_parse_excel_data_reads_the_active_sheet_of_an_xlsx_file(tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "invoices.xlsx")
+    out, _ = await run([{"action": "parse_excel_data", "source": "{{ path }}", "output_variable": "rows"}],
+                       {"path": str(book)})
+    assert out["rows"] == [{"invoice": "A1", "amount": 10}, {"invoice": "A2", "amount": 12.5}]
+
+
+@pytest.mark.asyncio
+async def test_parse_excel_data_reads_the_sheet_it_names(tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "invoices.xlsx")
+    out, _ = await run([{"action": "parse_excel_data", "source": str(book), "sheet_name": "Credits",
+                         "output_variable": "rows"}])
+    assert out["rows"] == [{"credit": "C1", "amount": -3}]
+
+
+@pytest.mark.asyncio
+async def test_parse_excel_data_names_a_missing_sheet_and_the_ones_there_are(tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "invoices.xlsx")
+    with pytest.raises(StepError) as info:
+        await run([{"action": "parse_excel_data", "source": str(book), "sheet_name": "Debits",
+                    "output_variable": "rows"}])
+    assert info.value.error_type == "SheetNotFound"
+    assert "'Debits'" in info.value.message and "Invoices, Credits" in info.value.message
+
+
+@pytest.mark.asyncio
+async def test_parse_excel_data_refuses_a_file_that_is_not_a_workbook(tmp_path: Path) -> None:
     book = tmp_path / "invoices.xlsx"
     book.write_bytes(b"not really a workbook")
     with pytest.raises(StepError) as info:
         await run([{"action": "parse_excel_data", "source": str(book), "output_variable": "x"}])
-    assert "openpyxl" in info.value.message
-    assert info.value.error_type == "MissingDependency"
+    assert info.value.error_type == "ParseError"
+    assert "invoices.xlsx" in info.value.message
 
 
 @pytest.mark.asyncio

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib
 import io
 import json
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from collections import ChainMap
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from langorch.runtime.conditions import evaluate, to_number, truthy
 from langorch.runtime.errors import StepError
@@ -185,17 +187,14 @@ def _read_sheet(o: _Op, path: Path) -> list[dict[str, Any]]:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             return [dict(row) for row in csv.DictReader(handle, delimiter=delimiter)]
     try:
-        # optional dependency; imported by name so the base install does not need it
-        openpyxl: Any = importlib.import_module("openpyxl")
-    except ImportError:
-        raise o.fail(
-            f"reading {path.name} needs the 'openpyxl' package, which is not installed "
-            "(pip install openpyxl)",
-            "MissingDependency",
-        ) from None
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise o.fail(f"{path.name} is not a readable .xlsx workbook: {exc}", "ParseError", path=str(path)) from None
     try:
         sheet_name = o.text("sheet_name")
+        if sheet_name and sheet_name not in workbook.sheetnames:
+            raise o.fail(f"{path.name} has no sheet {sheet_name!r} (sheets: {', '.join(workbook.sheetnames)})",
+                         "SheetNotFound", path=str(path))
         sheet = workbook[sheet_name] if sheet_name else workbook.active
         rows = [list(row) for row in sheet.iter_rows(values_only=True)] if sheet is not None else []
     finally:
