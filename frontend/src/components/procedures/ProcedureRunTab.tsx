@@ -9,6 +9,7 @@ import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { ProcedureDetail } from "@/lib/api/models";
 import { runHref } from "@/lib/format/links";
+import { procedureDefaultMode, testDataCount } from "@/lib/ckp/modes";
 import { declaredVariables } from "@/lib/inputs/variables";
 
 export function ProcedureRunTab({ procedure: p }: { procedure: ProcedureDetail }) {
@@ -16,6 +17,7 @@ export function ProcedureRunTab({ procedure: p }: { procedure: ProcedureDetail }
   const toast = useToast();
   const start = useStartRun();
   const fields = useMemo(() => declaredVariables(p.ckp_json.variables_schema), [p.ckp_json]);
+  const modeChoice = useMemo(() => ({ defaultMode: procedureDefaultMode(p.ckp_json), testData: testDataCount(p.ckp_json) }), [p.ckp_json]);
   return (
     <Card title={`Start a run of ${p.procedure_id} ${p.version}`} className="max-w-2xl">
       <RunInputsForm
@@ -23,12 +25,13 @@ export function ProcedureRunTab({ procedure: p }: { procedure: ProcedureDetail }
         submitLabel="Start run"
         busy={start.isPending}
         serverError={start.error}
-        onSubmit={(inputs) =>
+        modeChoice={modeChoice}
+        onSubmit={(inputs, mode) =>
           start.mutate(
-            { procedure_id: p.procedure_id, procedure_version: p.version, input_vars: inputs, project_id: p.project_id ?? null },
+            { procedure_id: p.procedure_id, procedure_version: p.version, input_vars: inputs, project_id: p.project_id ?? null, mode: mode ?? null },
             {
               onSuccess: (run) => {
-                toast.show("success", `Run ${run.run_id.slice(0, 8)} started`);
+                toast.show("success", `${run.mode === "test" ? "Test run" : run.mode === "dry_run" ? "Dry run" : "Run"} ${run.run_id.slice(0, 8)} started`);
                 router.push(runHref(run.run_id));
               },
               onError: (e) => toast.show("error", `Run not started: ${errorMessage(e)}`),

@@ -12,6 +12,8 @@ import { useRetryRun } from "@/hooks/useRetryRun";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import { isTerminal, type RunRead } from "@/lib/api/models";
+import { failingNode } from "@/lib/events/timeline";
+import { runModeLabel } from "@/lib/format/labels";
 import { runHref } from "@/lib/format/links";
 import { declaredVariables } from "@/lib/inputs/variables";
 import { RunInputsForm } from "./RunInputsForm";
@@ -26,6 +28,7 @@ export function RunActions({ run: r }: { run: RunRead }) {
   const procedure = useProcedure(dialog === "retry" ? r.procedure_id : "", r.procedure_version);
   const fields = useMemo(() => declaredVariables(procedure.data?.ckp_json.variables_schema), [procedure.data]);
   const active = !isTerminal(r.status);
+  const failedAt = failingNode(r);
 
   return (
     <>
@@ -74,8 +77,23 @@ export function RunActions({ run: r }: { run: RunRead }) {
         }
       />
       <Dialog open={dialog === "retry"} title="Retry with inputs" onClose={() => setDialog(null)} wide>
-        <p className="mb-4 text-sm text-slate-600 dark:text-slate-400">
-          The new run resumes from the failed node{r.last_node_id ? ` (${r.last_node_id})` : ""}. Change any input below; the rest are kept.
+        <p className="mb-4 text-sm text-slate-600 dark:text-slate-400" data-testid="retry-from">
+          {failedAt ? (
+            <>
+              The new run resumes from the failed node <code className="font-mono text-slate-900 dark:text-slate-100">{failedAt}</code>
+              {r.last_node_id && r.last_node_id !== failedAt ? (
+                <>
+                  {" "}
+                  (this run ended at <code className="font-mono">{r.last_node_id}</code>)
+                </>
+              ) : null}
+              ; the nodes before it are not repeated.
+            </>
+          ) : (
+            <>The new run continues from this run&apos;s last checkpoint (or from the start when there is none).</>
+          )}{" "}
+          {r.mode !== "production" ? `It runs in ${runModeLabel(r.mode).toLowerCase()} mode, like this run. ` : ""}
+          Change any input below; the rest are kept.
         </p>
         {procedure.isPending ? (
           <p className="text-sm">Loading the procedure…</p>

@@ -6,6 +6,8 @@ import { Card, Loading } from "@/components/ui/Page";
 import { Time } from "@/components/ui/Time";
 import { useRunCheckpoints } from "@/hooks/useRunCheckpoints";
 import { useRunDiagnostics } from "@/hooks/useRunDiagnostics";
+import { isTerminal } from "@/lib/api/models";
+import { eventLabel } from "@/lib/format/labels";
 
 function Section({ title, rows }: { title: string; rows: Record<string, unknown>[] }) {
   return (
@@ -27,10 +29,17 @@ export function RunDiagnosticsTab({ runId }: { runId: string }) {
         <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="text-slate-600 dark:text-slate-400">Status</dt>
           <dd>{x.status}</dd>
-          <dt className="text-slate-600 dark:text-slate-400">Failed node</dt>
-          <dd data-testid="diag-failed-node">{x.failed_node_id ?? "—"}</dd>
-          <dt className="text-slate-600 dark:text-slate-400">Last node</dt>
-          <dd>{x.last_node_id ?? "—"}</dd>
+          <dt className="text-slate-600 dark:text-slate-400">Failed at</dt>
+          <dd data-testid="diag-failed-node" className="font-mono">
+            {x.failed_node_id ?? "—"}
+          </dd>
+          <dt className="text-slate-600 dark:text-slate-400">{x.status === "waiting_approval" ? "Waiting at" : isTerminal(x.status) ? "Ended at" : "Last node"}</dt>
+          <dd data-testid="diag-last-node" className="font-mono">
+            {x.last_node_id ?? "—"}
+            {x.failed_node_id && x.last_node_id && x.last_node_id !== x.failed_node_id ? (
+              <span className="ml-2 font-sans text-xs text-slate-600 dark:text-slate-400">(the failure was routed here)</span>
+            ) : null}
+          </dd>
           <dt className="text-slate-600 dark:text-slate-400">Step retries</dt>
           <dd>{x.retries}</dd>
           <dt className="text-slate-600 dark:text-slate-400">Events</dt>
@@ -44,7 +53,9 @@ export function RunDiagnosticsTab({ runId }: { runId: string }) {
         <ul className="grid grid-cols-2 gap-x-4 text-sm">
           {Object.entries(x.event_counts).map(([type, n]) => (
             <li key={type} className="flex justify-between gap-2">
-              <span className="font-mono text-xs">{type}</span>
+              <span className="text-xs" title={type}>
+                {eventLabel(type)}
+              </span>
               <span>{n}</span>
             </li>
           ))}

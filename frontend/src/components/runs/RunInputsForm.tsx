@@ -4,7 +4,55 @@ import { useMemo, useState, type SyntheticEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { inputClass } from "@/components/ui/Field";
 import { ApiError } from "@/lib/api/errors";
+import { RUN_MODE_HELP, RUN_MODE_LABELS, RUN_MODES, type RunMode } from "@/lib/format/labels";
 import { formToInputs, inputFields, toRaw, type RawValue, type VariableField } from "@/lib/inputs/variables";
+
+/** The run-mode choice a form offers: which mode is preselected and whether test mode has the procedure's test data. */
+export interface ModeChoice {
+  defaultMode: RunMode;
+  testData: number;
+}
+
+function ModeField({ idPrefix, choice, mode, onChange }: { idPrefix: string; choice: ModeChoice; mode: RunMode; onChange: (m: RunMode) => void }) {
+  return (
+    <fieldset className="flex flex-col gap-1.5" data-testid="run-mode" data-mode={mode}>
+      <legend className="mb-1 text-sm font-medium">Mode</legend>
+      {RUN_MODES.map((m) => {
+        const id = `${idPrefix}-mode-${m}`;
+        return (
+          <div key={m} className="flex items-start gap-2">
+            <input
+              type="radio"
+              id={id}
+              name={`${idPrefix}-mode`}
+              value={m}
+              checked={mode === m}
+              onChange={() => onChange(m)}
+              aria-describedby={`${id}-help`}
+              className="mt-1 h-4 w-4"
+              data-testid={`run-mode-${m}`}
+            />
+            <div className="min-w-0">
+              <label htmlFor={id} className="text-sm font-medium">
+                {RUN_MODE_LABELS[m]}
+                {m === choice.defaultMode && m !== "production" ? <span className="font-normal text-slate-600 dark:text-slate-400"> (this procedure&apos;s default)</span> : null}
+                {m === "test" && choice.testData > 0 ? (
+                  <span className="ml-2 rounded bg-teal-100 px-1.5 text-xs font-medium text-teal-900 dark:bg-teal-900 dark:text-teal-100" data-testid="run-mode-test-data">
+                    uses this procedure&apos;s test data
+                  </span>
+                ) : null}
+              </label>
+              <p id={`${id}-help`} className="text-xs text-slate-600 dark:text-slate-400">
+                {RUN_MODE_HELP[m]}
+                {m === "test" && choice.testData === 0 ? " This procedure has no test data, so every such call gets a mock result." : ""}
+              </p>
+            </div>
+          </div>
+        );
+      })}
+    </fieldset>
+  );
+}
 
 function ruleHint(f: VariableField): string {
   return [
@@ -42,16 +90,21 @@ export function RunInputsForm({
   serverError,
   onSubmit,
   idPrefix = "input",
+  modeChoice,
 }: {
   fields: VariableField[];
   values?: Record<string, unknown>;
   submitLabel: string;
   busy: boolean;
   serverError?: unknown;
-  onSubmit: (inputs: Record<string, unknown>) => void;
+  /** `mode` is the chosen run mode when `modeChoice` is given. */
+  onSubmit: (inputs: Record<string, unknown>, mode?: RunMode) => void;
   idPrefix?: string;
+  /** Offer Production / Dry run / Test (a new run; a retry keeps its run's mode). */
+  modeChoice?: ModeChoice;
 }) {
   const fields = useMemo(() => inputFields(all), [all]);
+  const [mode, setMode] = useState<RunMode>(modeChoice?.defaultMode ?? "production");
   const [raw, setRaw] = useState<Record<string, RawValue>>(() => initial(fields, values));
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [submitted, setSubmitted] = useState(false);
@@ -72,7 +125,7 @@ export function RunInputsForm({
       if (first) document.getElementById(`${idPrefix}-${first.name}`)?.focus();
       return;
     }
-    onSubmit(inputs);
+    onSubmit(inputs, modeChoice ? mode : undefined);
   };
 
   return (
@@ -152,6 +205,7 @@ export function RunInputsForm({
           </div>
         );
       })}
+      {modeChoice ? <ModeField idPrefix={idPrefix} choice={modeChoice} mode={mode} onChange={setMode} /> : null}
       <div>
         <Button type="submit" variant="primary" disabled={busy} data-testid="run-submit">
           {busy ? "Starting…" : submitLabel}

@@ -20,7 +20,9 @@ import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import { isTerminal, RUN_STATUSES, type RunRead } from "@/lib/api/models";
 import { durationBetween, formatCost, formatDuration, fromLocalInput, plural, shortId, toLocalInput } from "@/lib/format/format";
+import { RUN_MODE_LABELS } from "@/lib/format/labels";
 import { procedureHref, runHref } from "@/lib/format/links";
+import { failingNode } from "@/lib/events/timeline";
 
 const LIMIT = 25;
 
@@ -212,7 +214,14 @@ export function RunListView() {
                       <span className="font-mono text-xs text-slate-600 dark:text-slate-400">v{r.procedure_version}</span>
                     </td>
                     <td className="py-2 pr-3">
-                      <StatusBadge status={r.status} />
+                      <span className="flex flex-wrap items-center gap-1">
+                        <StatusBadge status={r.status} />
+                        {r.mode !== "production" ? (
+                          <span data-testid="run-row-mode" data-mode={r.mode} title={r.mode === "test" ? "Test mode: no agent or LLM reached" : "Dry run: side effects skipped"}>
+                            <StatusBadge status={r.mode === "test" ? "test" : "dry_run"} label={RUN_MODE_LABELS[r.mode]} />
+                          </span>
+                        ) : null}
+                      </span>
                     </td>
                     <td className="py-2 pr-3">{r.trigger_type}</td>
                     <td className="py-2 pr-3">
@@ -221,7 +230,14 @@ export function RunListView() {
                     <td className="py-2 pr-3">{formatDuration(durationBetween(r.started_at, r.ended_at))}</td>
                     <td className="py-2 pr-3">{formatCost(r.estimated_cost_usd)}</td>
                     <td className="max-w-xs truncate py-2" title={r.error_message ?? undefined}>
-                      {r.status === "failed" && r.error_message ? <span className="text-red-700 dark:text-red-400">{r.error_message}</span> : (r.last_node_id ?? "—")}
+                      {r.status === "failed" && r.error_message ? (
+                        <span className="text-red-700 dark:text-red-400">
+                          {failingNode(r) ? <span className="font-mono">{failingNode(r)}: </span> : null}
+                          {r.error_message}
+                        </span>
+                      ) : (
+                        (r.last_node_id ?? "—")
+                      )}
                     </td>
                   </tr>
                 ))}
