@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     llm: LlmSettings = LlmSettings()
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
+    env_name: str = Field(default="development", min_length=1, max_length=64,
+                          description="This deployment's name (development, staging, production...): the "
+                                      "{{env_name}} built-in of every procedure.")
 
 
 @lru_cache

@@ -65,6 +65,8 @@ class Services:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     workdir: str = "."
+    env_name: str = "development"
+    """The deployment's name (``LANGORCH_ENV_NAME``): the ``{{env_name}}`` built-in."""
 
 
 @dataclass
@@ -173,8 +175,10 @@ class RunContext:
             "today": now.date().isoformat(),
             "secrets": self.secret_values,
             "error": None,
+            "approval": None,
             "telemetry": {},
             "node_id": node.node_id if node else None,
+            "env_name": self.services.env_name,
         }
         scope.update(variables)
         scope["variables"] = variables

@@ -268,6 +268,7 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         resolver=DbProcedureResolver(sessions, cache),
         http=http,
         default_model=settings.llm.default_model,
+        env_name=settings.env_name,
     )
 
 
