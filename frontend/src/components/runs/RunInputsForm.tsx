@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/Button";
 import { inputClass } from "@/components/ui/Field";
 import { ApiError } from "@/lib/api/errors";
 import { RUN_MODE_HELP, RUN_MODE_LABELS, RUN_MODES, type RunMode } from "@/lib/format/labels";
-import { formToInputs, inputFields, toRaw, type RawValue, type VariableField } from "@/lib/inputs/variables";
+import { formToInputs, inputFields, plainInputMessage, toRaw, type RawValue, type VariableField } from "@/lib/inputs/variables";
 
 /** The run-mode choice a form offers: which mode is preselected and whether test mode has the procedure's test data. */
 export interface ModeChoice {
@@ -112,7 +112,7 @@ export function RunInputsForm({
   const serverFields = useMemo(() => {
     const map = new Map<string, string>();
     if (serverError instanceof ApiError) {
-      for (const fe of serverError.fieldErrors) map.set(fe.field.replace(/^input_vars\./, ""), fe.message);
+      for (const fe of serverError.fieldErrors) map.set(fe.field.replace(/^input_vars\./, ""), plainInputMessage(fe.message));
     }
     return map;
   }, [serverError]);

@@ -45,17 +45,86 @@ export interface SchemaProblem {
   message: string;
 }
 
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  string: "text",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "an object",
+  null: "null",
+};
+
+/** JSON Schema type(s) in words: "number" → "a number", ["string", "null"] → "text or null". */
+export function typeWords(type: unknown): string {
+  const list = Array.isArray(type) ? type.map(String) : [String(type)];
+  const words = list.map((t) => TYPE_WORDS[t] ?? t);
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words[words.length - 1] ?? ""}` : (words[0] ?? "");
+}
+
+/** The field a JSON Pointer ends at, as a person would name it: "/amount" → "amount", "/steps/2" → "steps[2]". */
+export function fieldName(pointer: string): string {
+  const parts = pointer.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const last = parts[parts.length - 1];
+  if (last === undefined) return "The document";
+  if (/^\d+$/.test(last)) {
+    const parent = parts[parts.length - 2];
+    return parent === undefined ? `Item ${last}` : `${parent}[${last}]`;
+  }
+  return last;
+}
+
+function count(n: unknown, noun: string): string {
+  return `${String(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+function value(v: unknown): string {
+  return typeof v === "string" ? `"${v}"` : JSON.stringify(v);
+}
+
+/** What is wrong, in plain words, starting with the field's name ("amount must be a number"). */
 function describe(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
+  const name = fieldName(e.instancePath);
   switch (e.keyword) {
     case "required":
       return `missing required field "${String(p.missingProperty)}"`;
-    case "enum":
-      return `must be one of ${JSON.stringify(p.allowedValues)}`;
     case "additionalProperties":
       return `unknown field "${String(p.additionalProperty)}"`;
+    case "type":
+      return `${name} must be ${typeWords(p.type)}`;
+    case "enum":
+      return `${name} must be one of ${Array.isArray(p.allowedValues) ? p.allowedValues.map(value).join(", ") : "the allowed values"}`;
+    case "const":
+      return `${name} must be ${value(p.allowedValue)}`;
+    case "minimum":
+      return `${name} must be at least ${String(p.limit)}`;
+    case "maximum":
+      return `${name} must be at most ${String(p.limit)}`;
+    case "exclusiveMinimum":
+      return `${name} must be more than ${String(p.limit)}`;
+    case "exclusiveMaximum":
+      return `${name} must be less than ${String(p.limit)}`;
+    case "minLength":
+      return p.limit === 1 ? `${name} must not be empty` : `${name} must be at least ${count(p.limit, "character")} long`;
+    case "maxLength":
+      return `${name} must be at most ${count(p.limit, "character")} long`;
+    case "minItems":
+      return `${name} must have at least ${count(p.limit, "item")}`;
+    case "maxItems":
+      return `${name} must have at most ${count(p.limit, "item")}`;
+    case "minProperties":
+      return `${name} must have at least ${count(p.limit, "field")}`;
+    case "maxProperties":
+      return `${name} must have at most ${count(p.limit, "field")}`;
+    case "uniqueItems":
+      return `${name} must not repeat an item (items ${String(p.j)} and ${String(p.i)} are the same)`;
+    case "pattern":
+      return `${name} must match the pattern ${String(p.pattern)}`;
+    case "format":
+      return `${name} must be a valid ${String(p.format)}`;
     default:
-      return e.message ?? e.keyword;
+      return `${name} ${e.message ?? e.keyword}`;
   }
 }
 

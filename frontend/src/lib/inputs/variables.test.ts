@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  plainInputMessage,
   applyDefaults,
   checkValue,
   declaredVariables,
@@ -98,12 +99,12 @@ describe("validateInputs (the server's rules)", () => {
   });
 
   it("checks types like Python does (bool is not a number; int is a number)", () => {
-    expect(validateInputs(fields(), { ...ok, amount: true }).amount).toBe("must be a number, got boolean");
-    expect(validateInputs(fields(), { ...ok, amount: "12" }).amount).toBe("must be a number, got str");
+    expect(validateInputs(fields(), { ...ok, amount: true }).amount).toBe("must be a number");
+    expect(validateInputs(fields(), { ...ok, amount: "12" }).amount).toBe("must be a number");
     expect(validateInputs(fields(), { ...ok, amount: 12 })).toEqual({});
-    expect(validateInputs(fields(), { ...ok, count: 1.5 }).count).toBe("must be a integer, got float");
-    expect(validateInputs(fields(), { ...ok, tags: "a" }).tags).toBe("must be a array, got str");
-    expect(validateInputs(fields(), { ...ok, urgent: "yes" }).urgent).toBe("must be a boolean, got str");
+    expect(validateInputs(fields(), { ...ok, count: 1.5 }).count).toBe("must be a whole number");
+    expect(validateInputs(fields(), { ...ok, tags: "a" }).tags).toBe("must be a list");
+    expect(validateInputs(fields(), { ...ok, urgent: "yes" }).urgent).toBe("must be true or false");
   });
 
   it("requires a full regex match, not a search", () => {
@@ -133,7 +134,7 @@ describe("validateInputs (the server's rules)", () => {
   });
 
   it("enforces allowed_values, comparing by value", () => {
-    expect(validateInputs(fields(), { ...ok, currency: "GBP" }).currency).toBe('must be one of ["EUR","USD"]');
+    expect(validateInputs(fields(), { ...ok, currency: "GBP" }).currency).toBe("must be one of EUR, USD");
     const f = declaredVariables({ n: { type: "number", validation: { allowed_values: [1, 2] } } });
     expect(checkValue(f[0] as VariableField, 2.0)).toBeNull();
     const o = declaredVariables({ o: { type: "any", validation: { allowed_values: [{ a: [1] }] } } });
@@ -143,7 +144,7 @@ describe("validateInputs (the server's rules)", () => {
 
   it("checks allowed_values before the regex, like the server", () => {
     const f = declaredVariables({ c: { type: "string", validation: { allowed_values: ["x"], regex: "y" } } });
-    expect(checkValue(f[0] as VariableField, "z")).toBe('must be one of ["x"]');
+    expect(checkValue(f[0] as VariableField, "z")).toBe("must be one of x");
   });
 
   it("does not require system_captured variables", () => {
@@ -162,9 +163,9 @@ describe("form parsing", () => {
   it("turns text into the declared type", () => {
     expect(parseRaw(byName("amount"), "12.5")).toEqual({ ok: true, value: 12.5, present: true });
     expect(parseRaw(byName("count"), "7")).toEqual({ ok: true, value: 7, present: true });
-    expect(parseRaw(byName("count"), "7.5")).toEqual({ ok: false, message: "must be a integer, got str" });
+    expect(parseRaw(byName("count"), "7.5")).toEqual({ ok: false, message: "must be a whole number" });
     expect(parseRaw(byName("tags"), '["a"]')).toEqual({ ok: true, value: ["a"], present: true });
-    expect(parseRaw(byName("tags"), "[oops")).toEqual({ ok: false, message: "must be a array written as JSON" });
+    expect(parseRaw(byName("tags"), "[oops")).toEqual({ ok: false, message: "must be a list written as JSON" });
     expect(parseRaw(byName("urgent"), true)).toEqual({ ok: true, value: true, present: true });
   });
 
@@ -177,7 +178,7 @@ describe("form parsing", () => {
     const result = formToInputs(fields(), { invoice_id: "INV-1", amount: "abc", currency: "", forced: "f" });
     expect(result.errors).toEqual({
       invoice_id: "does not match the pattern ^INV-\\d{4}$",
-      amount: "must be a number, got str",
+      amount: "must be a number",
     });
     expect(result.inputs).toEqual({ invoice_id: "INV-1", forced: "f" });
   });
@@ -186,5 +187,17 @@ describe("form parsing", () => {
     const result = formToInputs(fields(), { invoice_id: "INV-1234", amount: "99", forced: "f", urgent: false });
     expect(result.errors).toEqual({});
     expect(result.inputs).toEqual({ invoice_id: "INV-1234", amount: 99, forced: "f", urgent: false });
+  });
+});
+
+describe("plainInputMessage", () => {
+  it("words the server's type and choice messages as the form does", () => {
+    expect(plainInputMessage("must be a number, got str")).toBe("must be a number");
+    expect(plainInputMessage("must be a integer, got float")).toBe("must be a whole number");
+    expect(plainInputMessage("must be a boolean, got str")).toBe("must be true or false");
+    expect(plainInputMessage("must be a array, got dict")).toBe("must be a list");
+    expect(plainInputMessage('must be one of ["EUR","USD"]')).toBe("must be one of EUR, USD");
+    expect(plainInputMessage("must be ≥ 1")).toBe("must be ≥ 1");
+    expect(plainInputMessage("is required")).toBe("is required");
   });
 });

@@ -1,8 +1,9 @@
 /**
  * variables_schema → run input fields, and the rules the server applies to run inputs
  * (`langorch.runtime.inputs`): defaults, required, type, allowed_values, regex
- * full-match, min/max length, min/max value (or item count for arrays). Messages
- * match the server's so the form and a 422 read the same.
+ * full-match, min/max length, min/max value (or item count for arrays). Messages say
+ * the same as the server's in plain words ("must be a number", not "must be a number,
+ * got str"); `plainInputMessage` words a 422's messages the same way.
  */
 
 export type VariableType = "string" | "number" | "integer" | "boolean" | "array" | "object" | "any";
@@ -115,21 +116,58 @@ export function fullMatch(pattern: string, value: string): boolean | null {
   return re.test(value);
 }
 
-function pyTypeName(value: unknown): string {
-  if (value === null) return "NoneType";
-  if (Array.isArray(value)) return "list";
-  switch (typeof value) {
-    case "string":
-      return "str";
-    case "boolean":
-      return "bool";
-    case "number":
-      return Number.isInteger(value) ? "int" : "float";
-    case "object":
-      return "dict";
-    default:
-      return typeof value;
+/** A declared type in words: "must be " + this. */
+export const TYPE_WORDS: Readonly<Record<VariableType, string>> = {
+  string: "text",
+  number: "a number",
+  integer: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "an object",
+  any: "a value",
+};
+
+/** Python type names the server prints ("got str") → the same words. */
+const PY_TYPE: Readonly<Record<string, VariableType>> = {
+  str: "string",
+  string: "string",
+  float: "number",
+  number: "number",
+  int: "integer",
+  integer: "integer",
+  bool: "boolean",
+  boolean: "boolean",
+  list: "array",
+  array: "array",
+  dict: "object",
+  object: "object",
+};
+
+function allowedText(values: readonly unknown[]): string {
+  return values.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(", ");
+}
+
+/**
+ * A server message about a run input in the form's plain words: "must be a number, got
+ * str" → "must be a number"; 'must be one of ["EUR","USD"]' → "must be one of EUR, USD".
+ * Anything else is returned as it is.
+ */
+export function plainInputMessage(message: string): string {
+  const typed = /^must be an? (\w+), got \w+$/.exec(message);
+  if (typed) {
+    const type = PY_TYPE[typed[1] ?? ""];
+    return type ? `must be ${TYPE_WORDS[type]}` : message;
   }
+  const oneOf = /^must be one of (\[.*\])$/.exec(message);
+  if (oneOf) {
+    try {
+      const values = JSON.parse(oneOf[1] ?? "") as unknown;
+      if (Array.isArray(values)) return `must be one of ${allowedText(values)}`;
+    } catch {
+      return message;
+    }
+  }
+  return message;
 }
 
 function typeMatches(type: VariableType, value: unknown): boolean {
@@ -170,14 +208,9 @@ function g(value: number): string {
 
 /** The server's message for one present value, or null when it is acceptable. */
 export function checkValue(f: VariableField, value: unknown): string | null {
-  if (f.type !== "any") {
-    if (typeof value === "boolean" && (f.type === "number" || f.type === "integer")) {
-      return `must be a ${f.type}, got boolean`;
-    }
-    if (!typeMatches(f.type, value)) return `must be a ${f.type}, got ${pyTypeName(value)}`;
-  }
+  if (f.type !== "any" && !typeMatches(f.type, value)) return `must be ${TYPE_WORDS[f.type]}`;
   if (f.allowedValues !== null && !f.allowedValues.some((allowed) => jsonEqual(allowed, value))) {
-    return `must be one of ${JSON.stringify(f.allowedValues)}`;
+    return `must be one of ${allowedText(f.allowedValues)}`;
   }
   if (typeof value === "string") {
     if (f.regex !== null && f.regex !== "" && fullMatch(f.regex, value) === false) {
@@ -253,19 +286,19 @@ export function parseRaw(f: VariableField, raw: RawValue): Parsed {
     case "string":
       return { ok: true, value: text, present: true };
     case "integer": {
-      if (!/^\s*[-+]?\d+\s*$/.test(text)) return { ok: false, message: "must be a integer, got str" };
+      if (!/^\s*[-+]?\d+\s*$/.test(text)) return { ok: false, message: `must be ${TYPE_WORDS.integer}` };
       return { ok: true, value: Number.parseInt(text, 10), present: true };
     }
     case "number": {
       const n = Number(text.trim());
-      if (!Number.isFinite(n)) return { ok: false, message: "must be a number, got str" };
+      if (!Number.isFinite(n)) return { ok: false, message: `must be ${TYPE_WORDS.number}` };
       return { ok: true, value: n, present: true };
     }
     case "boolean": {
       const t = text.trim().toLowerCase();
       if (["true", "1", "yes"].includes(t)) return { ok: true, value: true, present: true };
       if (["false", "0", "no"].includes(t)) return { ok: true, value: false, present: true };
-      return { ok: false, message: "must be a boolean, got str" };
+      return { ok: false, message: `must be ${TYPE_WORDS.boolean}` };
     }
     case "array":
     case "object":
@@ -274,7 +307,7 @@ export function parseRaw(f: VariableField, raw: RawValue): Parsed {
         return { ok: true, value: JSON.parse(text) as unknown, present: true };
       } catch {
         if (f.type === "any") return { ok: true, value: text, present: true };
-        return { ok: false, message: `must be a ${f.type} written as JSON` };
+        return { ok: false, message: `must be ${TYPE_WORDS[f.type]} written as JSON` };
       }
     }
   }
