@@ -1,0 +1,21 @@
+"""`make bench` on a plain clone: without ../shared it still measures and says what it skipped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_bench_without_the_shared_floor_measures_what_it_can_and_names_what_it_skipped(tmp_path: Path) -> None:
+    env = {**os.environ, "LANGORCH_BENCH_SHARED": str(tmp_path / "absent")}
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "run_bench.py"), "--runs", "3", "--skip-compile",
+                           "--skip-api"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Runtime per node: LangOrch chain20" in done.stdout
+    assert "approval resume" in done.stdout
+    assert done.stdout.strip().splitlines()[-1].startswith("Skipped: runtime overhead ratio against bare LangGraph")
+    assert "bench/workloads.py" in done.stderr
