@@ -6,8 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, NonNegativeFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from langorch.runtime.pricing import DEFAULT_PRICES
 
 
 class DatabaseSettings(BaseModel):
@@ -61,6 +63,11 @@ class LlmSettings(BaseModel):
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL).")
     api_key: str | None = Field(default=None, description="API key (else OPENAI_API_KEY).")
     default_model: str = "gpt-4o-mini"
+    prices: dict[str, tuple[NonNegativeFloat, NonNegativeFloat]] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES),
+        description="USD per million tokens, model → [prompt, completion], as JSON; replaces the built-in table. "
+                    "A model it does not list (a dated variant such as gpt-4o-2024-08-06 matches gpt-4o) has an "
+                    "unknown cost.")
 
 
 class Settings(BaseSettings):

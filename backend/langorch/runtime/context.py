@@ -27,25 +27,11 @@ from langorch.runtime.ports import (
     SecretsProvider,
     StepResultStore,
 )
+from langorch.runtime.pricing import Pricing
 from langorch.runtime.ratelimit import RateLimiter
 from langorch.runtime.redaction import Redactor
 
 SECRET_REF = re.compile(r"secrets\.([A-Za-z_]\w*)")
-
-
-@dataclass
-class Pricing:
-    """USD per 1M tokens: model → (prompt, completion); ``default`` for unknown models."""
-
-    table: Mapping[str, tuple[float, float]] = field(default_factory=lambda: {
-        "gpt-4o": (2.5, 10.0), "gpt-4o-mini": (0.15, 0.6), "gpt-4": (30.0, 60.0),
-        "gpt-4.1": (2.0, 8.0), "gpt-4.1-mini": (0.4, 1.6), "gpt-3.5-turbo": (0.5, 1.5),
-    })
-    default: tuple[float, float] = (1.0, 2.0)
-
-    def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
-        p, c = self.table.get(model, self.default)
-        return (prompt_tokens * p + completion_tokens * c) / 1_000_000
 
 
 @dataclass
@@ -61,6 +47,7 @@ class Services:
     resolver: ProcedureResolver | None = None
     http: httpx.AsyncClient | None = None
     pricing: Pricing = field(default_factory=Pricing)
+    """LLM prices (the server's from ``LANGORCH_LLM__PRICES``); an unlisted model's cost is unknown."""
     default_model: str = "gpt-4o-mini"
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep

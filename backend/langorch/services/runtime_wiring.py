@@ -35,6 +35,7 @@ from langorch.ckp.ir import ProcedureIR
 from langorch.connectors.agents import HttpAgentClient
 from langorch.runtime.context import Services
 from langorch.runtime.errors import AgentError, ProcedureNotFound, StepTimeout
+from langorch.runtime.pricing import Pricing
 from langorch.runtime.runner import Runner
 from langorch.services.ckp_compile import version_key
 from langorch.services.events import DbEventSink
@@ -268,6 +269,7 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         resolver=DbProcedureResolver(sessions, cache),
         http=http,
         default_model=settings.llm.default_model,
+        pricing=Pricing(settings.llm.prices),
         env_name=settings.env_name,
     )
 

@@ -47,33 +47,48 @@ async def check_budget(ctx: RunContext, node: NodeIR, model: str, messages: list
     caller's, up to the run's. The spent figures include the estimates of calls still
     under way (parallel branches); a call that passes reserves its own estimate, returned
     here for the caller to :meth:`~RunContext.release` once the call has answered.
+
+    A model without a price cannot be held to ``max_cost_usd``: the call goes ahead (token
+    limits still apply) and the first such call under a USD budget emits
+    ``budget_warning {reason: cost_unknown}``.
     """
     prompt = _estimate_tokens(messages)
     completion = max_tokens or 512
     estimate_cost = ctx.services.pricing.cost(model, prompt, completion)
     scope: RunContext | None = ctx
     limited = False
+    unpriced_under: list[GlobalConfigIR] = []
     while scope is not None:
         gc = scope.ir.global_config
         if gc.max_cost_usd is not None or gc.max_tokens_per_run is not None:
             limited = True
             await _within(gc, scope.own_usage(), ctx, node, model, prompt + completion, estimate_cost)
+            if estimate_cost is None and gc.max_cost_usd is not None and not scope.own_usage().get("unpriced_calls"):
+                unpriced_under.append(gc)
         scope = scope.parent
     if not limited:
         return {}
     # No await between the checks passing and this reservation: concurrent calls see it.
     reservation = {"prompt_tokens": float(prompt), "completion_tokens": float(completion),
-                   "cost_usd": estimate_cost}
+                   "cost_usd": estimate_cost or 0.0}
+    if estimate_cost is None:
+        reservation["unpriced_calls"] = 1.0
     ctx.reserve(reservation)
+    for gc in unpriced_under[:1]:  # one warning, for the innermost budget that cannot be enforced
+        await ctx.emit("budget_warning", {"limit": "max_cost_usd", "max_cost_usd": gc.max_cost_usd,
+                                          "reason": "cost_unknown", "model": model,
+                                          "message": f"model {model!r} has no price; max_cost_usd cannot be "
+                                                     "enforced for its calls (token limits still are)"},
+                       node_id=node.node_id)
     return reservation
 
 
 async def _within(gc: GlobalConfigIR, used: Mapping[str, float], ctx: RunContext, node: NodeIR, model: str,
-                  estimate_tokens: int, estimate_cost: float) -> None:
+                  estimate_tokens: int, estimate_cost: float | None) -> None:
     """Raise BudgetExceeded (after the budget_exceeded event) when the call may not fit."""
     spent_cost = used.get("cost_usd", 0.0)
     spent_tokens = used.get("prompt_tokens", 0) + used.get("completion_tokens", 0)
-    if gc.max_cost_usd is not None and spent_cost + estimate_cost > gc.max_cost_usd:
+    if gc.max_cost_usd is not None and estimate_cost is not None and spent_cost + estimate_cost > gc.max_cost_usd:
         detail = {"limit": "max_cost_usd", "max_cost_usd": gc.max_cost_usd, "spent_usd": round(spent_cost, 6),
                   "next_call_estimate_usd": round(estimate_cost, 6), "model": model}
         await ctx.emit("budget_exceeded", detail, node_id=node.node_id)
@@ -100,17 +115,19 @@ async def call_llm(ctx: RunContext, node: NodeIR, request: LlmRequest) -> LlmRes
     finally:
         ctx.release(reservation)
     duration = response.duration_ms or (time.monotonic() - started) * 1000
-    cost = ctx.services.pricing.cost(response.model or request.model, response.prompt_tokens,
-                                     response.completion_tokens)
-    ctx.add_usage(node.node_id, {"prompt_tokens": response.prompt_tokens,
-                                 "completion_tokens": response.completion_tokens, "cost_usd": cost,
-                                 "llm_calls": 1})
-    await ctx.emit("llm_usage", {"model": response.model or request.model,
-                                 "prompt_tokens": response.prompt_tokens,
+    model = response.model or request.model
+    cost = ctx.services.pricing.cost(model, response.prompt_tokens, response.completion_tokens)
+    usage = {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens,
+             "cost_usd": cost or 0.0, "llm_calls": 1}
+    if cost is None:
+        usage["unpriced_calls"] = 1  # the state sums numbers: an unknown cost is counted, not added
+    ctx.add_usage(node.node_id, usage)
+    await ctx.emit("llm_usage", {"model": model, "prompt_tokens": response.prompt_tokens,
                                  "completion_tokens": response.completion_tokens,
-                                 "cost_usd": round(cost, 8), "duration_ms": round(duration, 1)},
+                                 "cost_usd": round(cost, 8) if cost is not None else None,
+                                 "cost_known": cost is not None, "duration_ms": round(duration, 1)},
                    node_id=node.node_id)
-    await _warn_when_crossed(ctx, node, response.prompt_tokens + response.completion_tokens, cost)
+    await _warn_when_crossed(ctx, node, response.prompt_tokens + response.completion_tokens, cost or 0.0)
     return response
 
 
