@@ -41,13 +41,13 @@ def _strip_comment(line: str) -> str:
 
 
 def shell_blocks(path: Path) -> list[tuple[int, str, list[str]]]:
-    """(first line number, the comment line before the fence, lines) of each bash/sh/console block."""
+    """(first line number, the line before the fence, lines) of each bash/sh/console/plain block."""
     blocks: list[tuple[int, str, list[str]]] = []
     lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
         match = _FENCE.match(lines[i])
-        if match and match.group(1) in ("bash", "sh", "console", "shell"):
+        if match and match.group(1) in ("bash", "sh", "console", "shell", ""):
             before = lines[i - 1] if i else ""
             body: list[str] = []
             i += 1

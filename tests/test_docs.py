@@ -39,8 +39,7 @@ def _runnable(command: Command) -> bool:
         return False
     if "--agent" in command.text or "--mcp" in command.text:
         return False  # needs your own agents; the same flows run in test mode elsewhere in the docs
-    in_block = command.text.startswith(".venv/bin/") or "ckp_examples/" in command.text
-    return in_block
+    return command.text.startswith(".venv/bin/") or "ckp_examples/" in command.text or "docs/" in command.text
 
 
 COMMANDS = [c for c in _langorch_commands() if not _is_synopsis(c)]
@@ -63,7 +62,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A working folder that looks like the repository's root to a command (the venv and
     the examples), so commands that write (state files, schema files) write here."""
     root = tmp_path_factory.mktemp("docs")
-    for name in (".venv", "ckp_examples"):
+    for name in (".venv", "ckp_examples", "docs"):
         (root / name).symlink_to(REPO / name)
     return root
 
@@ -84,3 +83,9 @@ def test_a_documented_command_runs_as_written(command: Command, sandbox: Path) -
     assert done.returncode in expected, (f"{command.doc}:{command.line}: `{command.text}` exited "
                                          f"{done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_the_first_procedure_in_the_language_guide_is_the_file_it_names() -> None:
+    guide = (REPO / "docs" / "ckp.md").read_text()
+    shown = guide.split("This is `docs/greet.ckp.json` in the repository:\n\n```json\n", 1)[1].split("```", 1)[0]
+    assert shown == (REPO / "docs" / "greet.ckp.json").read_text()
