@@ -238,3 +238,91 @@ async def test_production_mode_calls_the_llm_despite_test_data(fake_llm: FakeLlm
     await h.run(doc, mode="production")
 
     assert len(fake_llm.requests) == 1
+
+
+# ----------------------------------------------------------------------------- attachments that are not there
+@pytest.mark.asyncio
+async def test_a_missing_image_attachment_fails_the_node_instead_of_being_dropped(
+        fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm, tmp_path: Path) -> None:
+    h = Harness(llm=llm)
+    missing = tmp_path / "screens" / "portal.png"
+
+    out = await h.run(_llm_doc(attachments=[{"type": "image", "source": str(missing), "description": "portal"}]))
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "AttachmentNotFound"
+    assert "attachment 0 (portal, image)" in out.error["message"] and str(missing) in out.error["message"]
+    assert out.error["details"]["path"] == str(missing)
+    assert out.error["retryable"] is False
+    assert fake_llm.requests == [], "nothing is sent without the attachment"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("source", ["notes/missing.txt", "{{notes_path}}", "missing-report.csv"])
+async def test_a_missing_text_attachment_fails_instead_of_sending_its_path_as_content(
+        fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm, tmp_path: Path, source: str) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(attachments=[{"type": "text", "source": source, "description": "notes"}])
+    doc["variables_schema"]["notes_path"] = {"type": "string", "default": str(tmp_path / "gone" / "notes.txt")}
+
+    out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "AttachmentNotFound"
+    assert "attachment 0 (notes, text)" in out.error["message"]
+    assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+async def test_an_attachment_that_renders_to_nothing_fails_the_node(fake_llm: FakeLlmServer,
+                                                                   llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(attachments=[{"type": "csv", "source": "{{export}}", "description": "export"}])
+    doc["variables_schema"]["export"] = {"type": "string", "default": ""}
+
+    out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "AttachmentNotFound"
+    assert "source is empty" in out.error["message"]
+    assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+async def test_an_attachment_that_is_a_folder_is_unreadable(fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm,
+                                                            tmp_path: Path) -> None:
+    h = Harness(llm=llm)
+
+    out = await h.run(_llm_doc(attachments=[{"type": "text", "source": str(tmp_path)}]))
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "AttachmentUnreadable"
+    assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+async def test_text_content_in_a_variable_is_sent_as_the_attachment(fake_llm: FakeLlmServer,
+                                                                     llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+    doc = _llm_doc(attachments=[{"type": "text", "source": "{{body}}", "description": "mail"},
+                                {"type": "text", "source": "{{subject}}", "description": "subject"}])
+    doc["variables_schema"]["body"] = {"type": "string", "default": "Hello,\nthe invoice total is 3.5 EUR."}
+    doc["variables_schema"]["subject"] = {"type": "string", "default": "Refund for order 12/2024 please"}
+
+    out = await h.run(doc)
+
+    assert out.status == "completed", out.error
+    parts = fake_llm.requests[0]["messages"][-1]["content"]
+    assert parts[1]["text"] == "[text attachment: mail]\nHello,\nthe invoice total is 3.5 EUR."
+    assert parts[2]["text"] == "[text attachment: subject]\nRefund for order 12/2024 please"
+
+
+@pytest.mark.asyncio
+async def test_attachments_are_not_read_when_test_mode_answers_for_the_model(fake_llm: FakeLlmServer,
+                                                                             llm: OpenAICompatibleLlm) -> None:
+    h = Harness(llm=llm)
+
+    out = await h.run(_llm_doc(attachments=[{"type": "image", "source": "shots/not-taken.png"}]), mode="test")
+
+    assert out.status == "completed", out.error
+    assert fake_llm.requests == []

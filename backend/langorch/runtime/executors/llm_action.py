@@ -7,18 +7,16 @@ usage is recorded per call and added to the run's totals exactly once.
 
 from __future__ import annotations
 
-import base64
 import json
-import mimetypes
 import re
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from langorch.ckp.ir import GlobalConfigIR, LlmPayload, NodeIR, RetryPolicy
+from langorch.runtime.attachments import attachment_parts
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import BudgetExceeded, LlmError, StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
@@ -157,49 +155,6 @@ async def complete_prompt(prompt: str, node: NodeIR, ctx: RunContext, *, model: 
     return {"text": response.text, "model": response.model}
 
 
-def _attachment_parts(attachments: list[Any], ctx: RunContext) -> list[dict[str, Any]]:
-    parts: list[dict[str, Any]] = []
-    for att in attachments:
-        kind = att.get("type")
-        source = att.get("source")
-        label = att.get("description") or kind
-        if kind == "image":
-            url = _image_url(source, ctx)
-            if url:
-                parts.append({"type": "image_url", "image_url": {"url": url}})
-            continue
-        text = _read_if_path(source, ctx)
-        if not isinstance(text, str):
-            text = json.dumps(text, indent=1, default=str)
-        parts.append({"type": "text", "text": f"[{kind} attachment: {label}]\n{text}"})
-    return parts
-
-
-def _read_if_path(source: Any, ctx: RunContext) -> Any:
-    if isinstance(source, str) and len(source) < 1024 and "\n" not in source:
-        path = Path(source) if Path(source).is_absolute() else Path(ctx.services.workdir) / source
-        try:
-            if path.is_file():
-                return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return source
-    return source
-
-
-def _image_url(source: Any, ctx: RunContext) -> str | None:
-    if isinstance(source, Mapping):
-        source = source.get("url") or source.get("path") or source.get("data_url")
-    if not isinstance(source, str) or not source:
-        return None
-    if source.startswith(("http://", "https://", "data:")):
-        return source
-    path = Path(source) if Path(source).is_absolute() else Path(ctx.services.workdir) / source
-    if not path.is_file():
-        return None
-    mime = mimetypes.guess_type(path.name)[0] or "image/png"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
 def _parse_json(text: str) -> Any:
     stripped = text.strip()
     fence = re.match(r"^```(?:json)?\s*(.*?)\s*```$", stripped, re.DOTALL)
@@ -259,11 +214,6 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
         messages.append({"role": "system", "content": render_text(payload.system_prompt, scope,
                                                                   where=f"{where} system_prompt")})
     attachments = render(list(payload.attachments), scope, where=f"{where} attachments")
-    parts = _attachment_parts(attachments, ctx)
-    if parts:
-        messages.append({"role": "user", "content": [{"type": "text", "text": prompt}, *parts]})
-    else:
-        messages.append({"role": "user", "content": prompt})
     wants_json = payload.json_mode or payload.output_schema is not None
     gc = ctx.ir.global_config
     policy = payload.retry or node.retry or RetryPolicy(max_retries=gc.max_retries, delay_ms=gc.retry_delay_ms)
@@ -278,6 +228,12 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
                 raise StepError(f"test data for llm node {node.node_id!r} does not fit its schema: {problem}",
                                 error_type="LlmOutputInvalid", retryable=False)
     else:
+        # Files are read only for a call that is made (a test-mode answer needs none of them).
+        parts = attachment_parts(attachments, ctx.services.workdir, node.node_id)
+        if parts:
+            messages.append({"role": "user", "content": [{"type": "text", "text": prompt}, *parts]})
+        else:
+            messages.append({"role": "user", "content": prompt})
         attempt = 0
         while True:
             model = payload.fallback_model if attempt > 0 and payload.fallback_model else primary
