@@ -5,7 +5,7 @@ import { errorMessage, type Diagnostic } from "@/lib/api/errors";
 import { useSchemaChecker } from "@/hooks/useSchemaChecker";
 import { useServerDiagnostics } from "@/hooks/useServerDiagnostics";
 import { CodeEditor, type CodeEditorHandle } from "./CodeEditor";
-import { schemaProblems, serverProblems, syntaxProblem, type EditorProblem } from "./diagnostics";
+import { mergeProblems, schemaProblems, serverProblems, syntaxProblem, type EditorProblem } from "./diagnostics";
 import { ProblemList } from "./ProblemList";
 
 export interface WorkbenchState {
@@ -17,8 +17,13 @@ export interface WorkbenchState {
   serverError: unknown;
 }
 
-/** Every problem for `text`: JSON syntax, then the JSON Schema, then the server compiler's diagnostics. */
-export function useWorkbenchProblems(text: string, extra: Diagnostic[] = []): WorkbenchState {
+/**
+ * Every problem for `text`: JSON syntax, then the JSON Schema, then the server compiler's
+ * diagnostics, each once. `extra` are diagnostics a refused save answered for this text
+ * (a 422): they are the compiler's own, so they are used only while the live check has
+ * no answer for this text (when it has, they would repeat it).
+ */
+export function useWorkbenchProblems(text: string, extra?: Diagnostic[]): WorkbenchState {
   const checker = useSchemaChecker();
   const server = useServerDiagnostics(text);
   return useMemo(() => {
@@ -27,12 +32,8 @@ export function useWorkbenchProblems(text: string, extra: Diagnostic[] = []): Wo
     const doc = JSON.parse(text) as unknown;
     const isDoc = typeof doc === "object" && doc !== null && !Array.isArray(doc);
     const schema = checker ? schemaProblems(text, checker(doc)) : [];
-    const fromServer = server.checkedText === text ? server.diagnostics : [];
-    const serverList = serverProblems(text, [...fromServer, ...extra]);
-    // The server repeats most schema errors with better wording; keep one per path.
-    const serverPaths = new Set(serverList.filter((p) => p.severity === "error").map((p) => p.path));
-    const problems = [...serverList, ...schema.filter((p) => !serverPaths.has(p.path))];
-    problems.sort((a, b) => (a.severity === b.severity ? a.from - b.from : a.severity === "error" ? -1 : 1));
+    const fromServer = server.checkedText === text ? server.diagnostics : (extra ?? []);
+    const problems = mergeProblems(serverProblems(text, fromServer), schema);
     return {
       doc: isDoc ? (doc as Record<string, unknown>) : null,
       problems,

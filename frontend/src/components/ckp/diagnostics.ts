@@ -62,3 +62,31 @@ export function syntaxProblem(text: string): EditorProblem | null {
     };
   }
 }
+
+/** Two problems are the same when code, path and message are. */
+export function problemKey(p: Pick<EditorProblem, "code" | "path" | "message">): string {
+  return `${p.code}\u0000${p.path}\u0000${p.message}`;
+}
+
+function bySeverityThenPlace(a: EditorProblem, b: EditorProblem): number {
+  if (a.severity !== b.severity) return a.severity === "error" ? -1 : b.severity === "error" ? 1 : a.severity === "warning" ? -1 : 1;
+  return a.from - b.from;
+}
+
+/**
+ * The list shown for a document: the server compiler's problems, then the JSON Schema
+ * ones the server does not already report at the same path (it repeats most of them
+ * in better words), each problem once (same code, path and message), errors first.
+ */
+export function mergeProblems(server: readonly EditorProblem[], schema: readonly EditorProblem[]): EditorProblem[] {
+  const serverErrorPaths = new Set(server.filter((p) => p.severity === "error").map((p) => p.path));
+  const seen = new Set<string>();
+  const out: EditorProblem[] = [];
+  for (const p of [...server, ...schema.filter((s) => !serverErrorPaths.has(s.path))]) {
+    const key = problemKey(p);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out.sort(bySeverityThenPlace);
+}

@@ -6,11 +6,14 @@ import {
   MarkerType,
   MiniMap,
   ReactFlow,
+  useNodesInitialized,
+  useReactFlow,
   type Edge,
+  type FitViewOptions,
   type NodeChange,
   type NodeMouseHandler,
 } from "@xyflow/react";
-import { useCallback, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
 import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
@@ -52,6 +55,39 @@ export interface GraphInput extends GraphModel {
   positions?: Map<string, { x: number; y: number }>;
 }
 
+/** The whole graph in view, as small as it takes (a preview: nothing may be cut off). */
+const WHOLE_VIEW_OPTIONS = { padding: 0.1, minZoom: MIN_ZOOM, maxZoom: FIT_VIEW_OPTIONS.maxZoom } satisfies FitViewOptions;
+
+/**
+ * Fits the view again whenever the pane changes size (window resized, a collapsed
+ * section opened) and when the graph's nodes change (the document was edited). Lives
+ * inside <ReactFlow> for its store.
+ */
+function AutoFit({ container, options, graphKey }: { container: RefObject<HTMLDivElement | null>; options: FitViewOptions; graphKey: string }) {
+  const { fitView } = useReactFlow();
+  const initialized = useNodesInitialized();
+  useEffect(() => {
+    if (initialized) void fitView(options);
+  }, [initialized, graphKey, fitView, options]);
+  useEffect(() => {
+    const el = container.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        if (el.clientWidth > 0 && el.clientHeight > 0) void fitView(options);
+      });
+    });
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+    };
+  }, [container, fitView, options]);
+  return null;
+}
+
 export function FlowGraph({
   graph,
   overlay,
@@ -59,6 +95,7 @@ export function FlowGraph({
   onSelect,
   height = 520,
   label,
+  fitWhole = false,
 }: {
   graph: GraphInput;
   overlay?: RunOverlay;
@@ -66,6 +103,8 @@ export function FlowGraph({
   onSelect?: (nodeId: string) => void;
   height?: number;
   label: string;
+  /** Always show the whole graph (refit on resize and on change) instead of opening at a readable zoom. */
+  fitWhole?: boolean;
 }) {
   const positions = useMemo(() => graph.positions ?? layoutGraph(graph), [graph]);
   // The pane's size, read before paint so it is known when React Flow first fits (once the nodes are measured).
@@ -77,9 +116,10 @@ export function FlowGraph({
   }, [height]);
   // A graph too big to fit readably opens on its start instead of its middle.
   const fitViewOptions = useMemo(
-    () => ({ ...FIT_VIEW_OPTIONS, nodes: initialFitNodes(graph, positions, viewport) }),
-    [graph, positions, viewport],
+    () => (fitWhole ? WHOLE_VIEW_OPTIONS : { ...FIT_VIEW_OPTIONS, nodes: initialFitNodes(graph, positions, viewport) }),
+    [fitWhole, graph, positions, viewport],
   );
+  const graphKey = useMemo(() => graph.nodes.map((n) => n.id).join("\u0000"), [graph]);
   // Sizes React Flow measured, fed back into the nodes: the MiniMap draws only nodes with a size.
   const [measured, setMeasured] = useState<ReadonlyMap<string, Size>>(() => new Map());
   const onNodesChange = useCallback((changes: NodeChange<CkpFlowNode>[]) => {
@@ -128,6 +168,7 @@ export function FlowGraph({
         maxZoom={MAX_ZOOM}
         proOptions={{ hideAttribution: true }}
       >
+        {fitWhole ? <AutoFit container={container} options={WHOLE_VIEW_OPTIONS} graphKey={graphKey} /> : null}
         <Background gap={20} />
         <Controls showInteractive={false} />
         <MiniMap<CkpFlowNode>

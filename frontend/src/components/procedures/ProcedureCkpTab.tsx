@@ -1,21 +1,18 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { CkpWorkbench, useWorkbenchProblems } from "@/components/ckp/CkpWorkbench";
 import { Button } from "@/components/ui/Button";
 import { useImportProcedure } from "@/hooks/useImportProcedure";
+import { useProcedureVersions } from "@/hooks/useProcedureVersions";
 import { useToast } from "@/hooks/useToast";
 import { useUpdateProcedure } from "@/hooks/useUpdateProcedure";
 import { ApiError, errorMessage, type Diagnostic } from "@/lib/api/errors";
 import type { ProcedureDetail } from "@/lib/api/models";
+import { nextFreeVersion } from "@/lib/ckp/version";
 import { procedureHref } from "@/lib/format/links";
-
-/** 1.2.3 → 1.2.4; anything else gets ".1" appended. */
-export function bumpVersion(version: string): string {
-  const m = /^(.*?)(\d+)$/.exec(version);
-  return m ? `${m[1] ?? ""}${String(Number(m[2]) + 1)}` : `${version}.1`;
-}
+import { jsonEqual } from "@/lib/inputs/variables";
 
 export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }) {
   const toast = useToast();
@@ -26,10 +23,18 @@ export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }
   const state = useWorkbenchProblems(text, rejected?.text === text ? rejected.diagnostics : undefined);
   const update = useUpdateProcedure();
   const create = useImportProcedure();
+  const versions = useProcedureVersions(p.procedure_id);
   const frozen = p.run_count > 0;
   const docVersion = typeof state.doc?.version === "string" ? state.doc.version : p.version;
   const sameVersion = docVersion === p.version && state.doc?.procedure_id === p.procedure_id;
   const dirty = text !== original;
+  // Differs from the stored document in content, not just in formatting.
+  const changed = state.doc !== null && !jsonEqual(state.doc, p.ckp_json);
+  const newVersion = useMemo(
+    () => nextFreeVersion(p.version, (versions.data?.items ?? []).map((v) => v.version)),
+    [p.version, versions.data],
+  );
+  const blocked = state.errors > 0;
 
   const onError = (err: unknown) => {
     if (err instanceof ApiError && err.diagnostics.length > 0) setRejected({ text, diagnostics: err.diagnostics });
@@ -46,12 +51,15 @@ export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }
 
   const saveAsNew = () => {
     if (!state.doc) return;
-    const doc = sameVersion ? { ...state.doc, version: bumpVersion(p.version) } : state.doc;
+    const doc = sameVersion ? { ...state.doc, version: newVersion } : state.doc;
     create.mutate(
       { ckp_json: doc, project_id: p.project_id ?? null },
       {
         onSuccess: (created) => {
-          toast.show("success", `Saved as ${created.procedure_id} ${created.version}`);
+          toast.show(
+            created.unchanged ? "info" : "success",
+            created.unchanged ? `Already stored: this exact document is ${created.procedure_id} ${created.version}` : `Saved as ${created.procedure_id} ${created.version}`,
+          );
           router.push(procedureHref(created.procedure_id, created.version, "ckp"));
         },
         onError,
@@ -69,17 +77,32 @@ export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }
       <CkpWorkbench text={text} onChange={setText} state={state} label={`CKP JSON of ${p.procedure_id} ${p.version}`} />
       <div className="mt-4 flex flex-wrap gap-2">
         {!frozen && sameVersion ? (
-          <Button variant="primary" onClick={saveInPlace} disabled={!dirty || !state.doc || update.isPending}>
+          <Button variant="primary" onClick={saveInPlace} disabled={!changed || blocked || update.isPending}>
             {update.isPending ? "Saving…" : "Save"}
           </Button>
         ) : null}
-        <Button variant={frozen || !sameVersion ? "primary" : "secondary"} onClick={saveAsNew} disabled={!state.doc || create.isPending}>
-          {sameVersion ? `Save as new version ${bumpVersion(p.version)}` : `Save as version ${docVersion}`}
+        <Button
+          variant={frozen || !sameVersion ? "primary" : "secondary"}
+          onClick={saveAsNew}
+          disabled={!changed || blocked || create.isPending}
+          aria-describedby="ckp-save-reason"
+          data-testid="save-as-new-version"
+        >
+          {sameVersion ? `Save as new version ${newVersion}` : `Save as version ${docVersion}`}
         </Button>
         <Button onClick={() => setText(original)} disabled={!dirty}>
           Discard changes
         </Button>
       </div>
+      <p id="ckp-save-reason" className="mt-2 text-xs text-slate-600 dark:text-slate-400">
+        {!state.doc
+          ? "The document is not valid JSON yet."
+          : blocked
+            ? "Fix the errors above to save."
+            : !changed
+              ? "Nothing to save: the document is the stored one. Edit it to save a new version."
+              : null}
+      </p>
     </div>
   );
 }

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { bumpVersion } from "./ProcedureCkpTab";
 import { sideBySide } from "./VersionDiff";
 
 describe("side-by-side diff", () => {
@@ -18,10 +17,3 @@ describe("side-by-side diff", () => {
   });
 });
 
-describe("bumpVersion", () => {
-  it("increments the last number", () => {
-    expect(bumpVersion("1.0.0")).toBe("1.0.1");
-    expect(bumpVersion("2.9")).toBe("2.10");
-    expect(bumpVersion("beta")).toBe("beta.1");
-  });
-});
