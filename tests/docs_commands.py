@@ -24,6 +24,8 @@ class Command:
     line: int
     text: str
     """The command with continuation lines joined and a trailing comment removed."""
+    shown: tuple[str, ...] = ()
+    """The output the doc shows under a ``$ `` prompt (until the next prompt)."""
 
 
 def _strip_comment(line: str) -> str:
@@ -47,14 +49,15 @@ def shell_blocks(path: Path) -> list[tuple[int, str, list[str]]]:
     i = 0
     while i < len(lines):
         match = _FENCE.match(lines[i])
-        if match and match.group(1) in ("bash", "sh", "console", "shell", ""):
+        if match:
             before = lines[i - 1] if i else ""
             body: list[str] = []
             i += 1
             while i < len(lines) and not lines[i].startswith("```"):
                 body.append(lines[i])
                 i += 1
-            blocks.append((i - len(body) + 1, before, body))
+            if match.group(1) in ("bash", "sh", "console", "shell", ""):
+                blocks.append((i - len(body) + 1, before, body))
         i += 1
     return blocks
 
@@ -75,7 +78,13 @@ def commands(path: Path) -> list[Command]:
         if before.startswith(WALKTHROUGH_MARK):
             continue
         pending = ""
+        prompted = any(raw.startswith("$ ") for raw in body)
         for offset, raw in enumerate(body):
+            if prompted and not raw.startswith("$ "):
+                if out and out[-1].doc == path.name and out[-1].line < first + offset:
+                    last = out[-1]
+                    out[-1] = Command(last.doc, last.line, last.text, (*last.shown, raw))
+                continue
             line = raw[2:] if raw.startswith("$ ") else raw
             if raw.startswith(("  ", "\t")) and not pending and not raw.strip().startswith(("-", ".venv", "langorch")):
                 continue  # output shown under a prompt

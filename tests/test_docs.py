@@ -83,6 +83,10 @@ def test_a_documented_command_runs_as_written(command: Command, sandbox: Path) -
     assert done.returncode in expected, (f"{command.doc}:{command.line}: `{command.text}` exited "
                                          f"{done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     assert "Traceback" not in done.stderr, done.stderr
+    printed = (done.stdout + done.stderr).splitlines()
+    for line in command.shown:
+        assert line in printed, f"{command.doc}:{command.line}: the doc shows {line!r}; the command printed:\n" \
+                                + "\n".join(printed[-20:])
 
 
 def test_the_first_procedure_in_the_language_guide_is_the_file_it_names() -> None:
