@@ -165,6 +165,11 @@ CASES: list[Case] = [
          "/workflow_graph/nodes/a/error_handlers/0/retry_policy",
          lambda: doc({"a": seq(error_handlers=[{"error_type": "Timeout", "action": "retry", "retry_policy": {
              "base_delay_ms": 1000, "max_delay_ms": 10}}]), "end": TERMINATE})),
+    Case("ckp407_validation_without_condition", Code.VALIDATION_WITHOUT_CONDITION, Severity.ERROR,
+         "/workflow_graph/nodes/a/validations/0",
+         lambda: doc({"a": seq(validations=[{"id": "is_open", "check": "value_in_range",
+                                             "expected_values": ["open"]}]), "end": TERMINATE}),
+         message_part="'is_open' has no condition"),
     # 5xx binding and procedures
     Case("ckp500_subflow_calls_itself", Code.SUBFLOW_RECURSION, Severity.ERROR,
          "/workflow_graph/nodes/again/procedure_id",

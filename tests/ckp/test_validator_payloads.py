@@ -161,3 +161,28 @@ def test_internal_mcp_llm_and_catalog_actions_raise_no_warning(action: str) -> N
 def test_variables_schema_mixing_split_and_flat_shapes_is_an_error() -> None:
     result = only(seq(), variables_schema={"required": {"a": {}}, "b": {"type": "string"}})
     assert pointers(result, Code.UNKNOWN_FIELD) == ["/variables_schema/b"]
+
+
+# ----------------------------------------------------------------------------- sequence validations
+def test_a_validation_with_check_and_expected_values_but_no_condition_is_refused() -> None:
+    result = only(seq(validations=[{"id": "status_ok", "check": "custom", "expected_values": ["open", "pending"],
+                                    "on_failure": "fail_workflow"}]))
+    [problem] = result.errors
+    assert (problem.code, problem.path) == (Code.VALIDATION_WITHOUT_CONDITION, "/workflow_graph/nodes/n/validations/0")
+    assert "always pass" in problem.message
+    assert "in ['open', 'pending']" in problem.hint
+    assert result.ir is None
+
+
+def test_a_validation_with_a_condition_compiles_and_expected_values_beside_it_is_reported_unused() -> None:
+    result = only(seq(validations=[{"id": "status_ok", "check": "custom", "condition": "1 == 1",
+                                    "expected_values": ["open"]}]))
+    assert [(d.code, d.severity, d.path) for d in result.diagnostics] == [
+        (Code.VALIDATION_WITHOUT_CONDITION, Severity.WARNING, "/workflow_graph/nodes/n/validations/0/expected_values")]
+    assert result.ir is not None
+
+
+def test_a_validation_asking_to_retry_the_node_is_reported_as_failing_it() -> None:
+    result = only(seq(validations=[{"id": "v", "condition": "1 == 1", "on_failure": "retry_node"}]))
+    assert [(d.severity, d.path) for d in result.diagnostics] == [
+        (Severity.WARNING, "/workflow_graph/nodes/n/validations/0/on_failure")]

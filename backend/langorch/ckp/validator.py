@@ -248,8 +248,10 @@ class _Validator:
                 if node.decision_type == "select_option" and not node.options:
                     self.out.append(error(Code.OPTIONS_REQUIRED, pointer(*base, "options"),
                                           "select_option needs a list of options", "add options: [...]"))
-            elif isinstance(node, SequenceNode) and not node.steps:
-                self.out.append(warning(Code.EMPTY_STEPS, pointer(*base, "steps"), "sequence has no steps"))
+            elif isinstance(node, SequenceNode):
+                if not node.steps:
+                    self.out.append(warning(Code.EMPTY_STEPS, pointer(*base, "steps"), "sequence has no steps"))
+                self._validations(node, base)
             elif isinstance(node, ProcessingNode):
                 for i, op in enumerate(node.operations):
                     self._operation(op.action, op.pattern, (*base, "operations", i))
@@ -282,6 +284,29 @@ class _Validator:
                 self.out.append(error(Code.MISSING_FIELD, pointer(*base, "branches"),
                                       "parallel node has no branches"))
             self._policies(node_id, node, base)
+
+    def _validations(self, node: SequenceNode, base: Path) -> None:
+        """A validation is its ``condition``: ``check`` is a label and ``expected_values`` is not
+        evaluated, so an entry without a condition would always pass."""
+        for i, v in enumerate(node.validations or []):
+            path = (*base, "validations", i)
+            if not (v.condition or "").strip():
+                values = f" in {v.expected_values!r}" if v.expected_values else ""
+                self.out.append(error(
+                    Code.VALIDATION_WITHOUT_CONDITION, pointer(*path),
+                    f"validation {v.id or i!r} has no condition, so it would always pass"
+                    + (f" (check {v.check!r} is only a label)" if v.check else ""),
+                    f"write what must hold as a condition, e.g. \"condition\": \"{{{{value}}}}{values or ' > 0'}\""))
+            elif v.expected_values is not None:
+                self.out.append(warning(
+                    Code.VALIDATION_WITHOUT_CONDITION, pointer(*path, "expected_values"),
+                    "expected_values is not evaluated; only the condition is",
+                    "put the values into the condition, e.g. {{status}} in ['open', 'pending']"))
+            if v.on_failure == "retry_node":
+                self.out.append(warning(
+                    Code.VALIDATION_WITHOUT_CONDITION, pointer(*path, "on_failure"),
+                    "on_failure retry_node does not retry the node: a failed validation fails it "
+                    "(like fail_workflow)", "use fail_workflow, or warn to only record a warning"))
 
     def _operation(self, action: str, pattern: str | None, path: Path) -> None:
         if action in catalog.UNSUPPORTED_OPERATIONS:
