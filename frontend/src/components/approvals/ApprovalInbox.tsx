@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useMemo, useState } from "react";
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Pagination } from "@/components/ui/Pagination";
@@ -10,8 +11,10 @@ import { useApprovals } from "@/hooks/useApprovals";
 import { useApprovalsLive } from "@/hooks/useApprovalsLive";
 import { useNow } from "@/hooks/useNow";
 import { useQueryParams } from "@/hooks/useQueryParams";
+import type { ApprovalRead } from "@/lib/api/models";
 import { isOverdue } from "@/lib/format/approvals";
-import { shortId } from "@/lib/format/format";
+import { plural, shortId } from "@/lib/format/format";
+import { decisionTypeLabel } from "@/lib/format/labels";
 import { approvalHref, runHref } from "@/lib/format/links";
 import { DecisionForm } from "./DecisionForm";
 import { DeadlineBadge } from "./OverdueBadge";
@@ -25,12 +28,28 @@ const VIEWS = [
 
 export function ApprovalInbox() {
   const [params, setParams] = useQueryParams();
-  const view = VIEWS.find((v) => v.id === params.get("view")) ?? VIEWS[2];
+  // The inbox opens on what needs a decision.
+  const view = VIEWS.find((v) => v.id === params.get("view")) ?? VIEWS[0];
   const offset = Number(params.get("offset") ?? "0") || 0;
   const list = useApprovals({ status: view?.status, limit: LIMIT, offset });
   const live = useApprovalsLive();
   const now = useNow(true, 30_000);
-  const items = list.data?.items ?? [];
+  // Decided here, in this view: kept in the list (with the decision) until the view changes,
+  // so an item does not vanish under the pointer the moment it is approved.
+  const [decidedHere, setDecidedHere] = useState<{ view: string; items: Map<string, ApprovalRead> }>({ view: "", items: new Map() });
+  const fresh = list.data?.items;
+  const items = useMemo(() => {
+    const rows = fresh ?? [];
+    if (decidedHere.view !== view?.id) return rows;
+    const present = new Set(rows.map((a) => a.approval_id));
+    return [...rows.map((a) => decidedHere.items.get(a.approval_id) ?? a), ...[...decidedHere.items.values()].filter((a) => !present.has(a.approval_id))];
+  }, [fresh, decidedHere, view?.id]);
+  const onDecided = (a: ApprovalRead) =>
+    setDecidedHere((prev) => {
+      const kept = new Map(prev.view === view?.id ? prev.items : []);
+      kept.set(a.approval_id, a);
+      return { view: view?.id ?? "", items: kept };
+    });
   const overdue = items.filter((a) => isOverdue(a, now)).length;
   return (
     <>
@@ -40,7 +59,7 @@ export function ApprovalInbox() {
           <span className="flex items-center gap-2" aria-live="polite" data-testid="approvals-live" data-live={live}>
             <span className={`inline-block h-2 w-2 rounded-full ${live ? "animate-pulse bg-green-500" : "bg-amber-500"}`} aria-hidden="true" />
             {live ? "Live: new requests appear here as runs reach an approval." : "Connecting to live updates…"}
-            {overdue > 0 ? <span className="font-semibold text-red-700 dark:text-red-400">{overdue} overdue</span> : null}
+            {overdue > 0 ? <span className="font-semibold text-red-700 dark:text-red-400">{plural(overdue, "approval")} overdue</span> : null}
           </span>
         }
       />
@@ -51,7 +70,10 @@ export function ApprovalInbox() {
               key={v.id}
               type="button"
               aria-pressed={v.id === view?.id}
-              onClick={() => setParams({ view: v.id, offset: null })}
+              onClick={() => {
+                setDecidedHere({ view: "", items: new Map() });
+                setParams({ view: v.id, offset: null });
+              }}
               className={`rounded-md px-3 py-1.5 text-sm ${v.id === view?.id ? "bg-slate-900 text-white dark:bg-white dark:text-slate-900" : "hover:bg-slate-100 dark:hover:bg-slate-800"}`}
             >
               {v.label}
@@ -82,7 +104,7 @@ export function ApprovalInbox() {
                 <Link href={runHref(a.run_id)} className="font-mono underline underline-offset-2">
                   {shortId(a.run_id)}
                 </Link>{" "}
-                · {a.decision_type.replace(/_/g, " ")}
+                · {decisionTypeLabel(a.decision_type)}
                 {a.approval_level ? ` · ${a.approval_level}` : ""} · requested <Time iso={a.created_at} relative />
                 {a.expires_at ? (
                   <>
@@ -97,7 +119,7 @@ export function ApprovalInbox() {
                     Open to decide{a.decision_type === "provide_input" ? " and provide input" : ""}
                   </Link>
                 ) : (
-                  <DecisionForm approval={a} compact />
+                  <DecisionForm approval={a} compact onDecided={onDecided} />
                 )}
               </div>
             </li>

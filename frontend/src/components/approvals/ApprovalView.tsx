@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { useMemo } from "react";
 import { RunTimeline } from "@/components/runs/RunTimeline";
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { JsonView } from "@/components/ui/JsonView";
@@ -9,13 +10,25 @@ import { StatusBadge } from "@/components/ui/StatusBadge";
 import { Time } from "@/components/ui/Time";
 import { useApproval } from "@/hooks/useApproval";
 import { useNow } from "@/hooks/useNow";
+import { useProcedure } from "@/hooks/useProcedure";
 import { useQueryParams } from "@/hooks/useQueryParams";
 import { useRun } from "@/hooks/useRun";
 import { useRunEvents } from "@/hooks/useRunEvents";
+import { ckpNodes } from "@/lib/ckp/graph";
 import { shortId } from "@/lib/format/format";
+import { decisionTypeLabel } from "@/lib/format/labels";
 import { procedureHref, runHref } from "@/lib/format/links";
 import { DecisionForm } from "./DecisionForm";
 import { DeadlineBadge } from "./OverdueBadge";
+
+/** A prompt as a page title: its first line, cut at a word near 140 characters (the full prompt is shown below). */
+function headline(prompt: string): string | null {
+  const line = prompt.trim().split("\n")[0]?.trim() ?? "";
+  if (line === "") return null;
+  if (line.length <= 140) return line;
+  const cut = line.slice(0, 140);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), 100))}…`;
+}
 
 export function ApprovalView() {
   const [params] = useQueryParams();
@@ -24,6 +37,13 @@ export function ApprovalView() {
   const runId = approval.data?.run_id ?? "";
   const run = useRun(runId);
   const { events, state } = useRunEvents(runId);
+  const procedure = useProcedure(run.data?.procedure_id ?? "", run.data?.procedure_version ?? null);
+  const nodeId = approval.data?.node_id ?? "";
+  // The gate's own description names what is being decided; the prompt when it has none.
+  const description = useMemo(() => {
+    const node = ckpNodes(procedure.data?.ckp_json).nodes.find(([id]) => id === nodeId)?.[1];
+    return typeof node?.description === "string" && node.description.trim() !== "" ? node.description.trim() : null;
+  }, [procedure.data, nodeId]);
   const now = useNow(true, 30_000);
   if (!id) return <ErrorBox error={new Error("No approval id in the address.")} />;
   if (approval.isPending) return <Loading />;
@@ -40,11 +60,14 @@ export function ApprovalView() {
       <PageHeader
         title={
           <span className="flex flex-wrap items-center gap-3">
-            {a.node_id} <StatusBadge status={a.status} /> <DeadlineBadge approval={a} now={now} />
+            <span data-testid="approval-title">{description ?? headline(a.prompt) ?? a.node_id}</span> <StatusBadge status={a.status} /> <DeadlineBadge approval={a} now={now} />
           </span>
         }
         subtitle={
           <>
+            <span className="block" data-testid="approval-node">
+              Node <code className="font-mono">{a.node_id}</code>
+            </span>
             Run{" "}
             <Link href={runHref(a.run_id)} className="font-mono text-blue-700 underline underline-offset-2 dark:text-blue-300">
               {shortId(a.run_id)}
@@ -75,7 +98,7 @@ export function ApprovalView() {
             {a.prompt}
           </p>
           <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-            {a.decision_type.replace(/_/g, " ")}
+            {decisionTypeLabel(a.decision_type)}
             {a.approval_level ? ` · level ${a.approval_level}` : ""}
             {a.options && a.options.length > 0 ? ` · options: ${a.options.map(String).join(", ")}` : ""}
           </p>

@@ -8,9 +8,19 @@ import { useDecideApproval } from "@/hooks/useDecideApproval";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { ApprovalRead } from "@/lib/api/models";
+import { decisionLabel } from "@/lib/format/labels";
 
 /** Approve / reject, pick an option, or provide input — with who decided and a comment. */
-export function DecisionForm({ approval: a, compact = false }: { approval: ApprovalRead; compact?: boolean }) {
+export function DecisionForm({
+  approval: a,
+  compact = false,
+  onDecided,
+}: {
+  approval: ApprovalRead;
+  compact?: boolean;
+  /** The approval as the server has it after the decision. */
+  onDecided?: (approval: ApprovalRead) => void;
+}) {
   const toast = useToast();
   const decide = useDecideApproval();
   const [name, setName] = useApproverName();
@@ -21,7 +31,7 @@ export function DecisionForm({ approval: a, compact = false }: { approval: Appro
   if (a.status !== "pending") {
     return (
       <p className="text-sm" data-testid="decision-summary">
-        Decided <strong>{a.decision ?? a.status}</strong>
+        <strong>{decisionLabel(a.decision ?? a.status)}</strong>
         {a.decided_by ? ` by ${a.decided_by}` : ""}
         {a.comment ? ` — “${a.comment}”` : ""}
       </p>
@@ -32,7 +42,10 @@ export function DecisionForm({ approval: a, compact = false }: { approval: Appro
     decide.mutate(
       { approvalId: a.approval_id, decision, decidedBy: name, comment, payload },
       {
-        onSuccess: (res) => toast.show("success", `${res.decision ?? decision} recorded; the run resumes`),
+        onSuccess: (res) => {
+          toast.show("success", `${decisionLabel(res.decision ?? decision)} — recorded; the run resumes`);
+          onDecided?.(res);
+        },
         onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
       },
     );

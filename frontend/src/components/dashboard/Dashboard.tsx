@@ -78,7 +78,7 @@ export function Dashboard() {
         <Metric
           label="Pending approvals"
           value={pending.data ? formatNumber(pending.data.total) : "…"}
-          hint={overdue > 0 ? <span className="font-semibold text-red-700 dark:text-red-400">{overdue} overdue</span> : "none overdue"}
+          hint={overdue > 0 ? <span className="font-semibold text-red-700 dark:text-red-400">{plural(overdue, "approval")} overdue</span> : "none overdue"}
         />
         <Metric label="Failure rate" value={m ? `${(m.failure_rate * 100).toFixed(1)}%` : "…"} hint="failed ÷ finished, all time" />
         <Metric
