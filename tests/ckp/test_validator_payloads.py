@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from langorch.ckp import Code, Severity
+from langorch.ckp.ir import Binding, StepIR
 from tests.ckp.builders import TERMINATE, compile_doc, doc, pointers, seq
 
 
@@ -94,10 +95,56 @@ def test_terminate_cleanup_actions_may_be_step_actions_or_operations() -> None:
     assert compile_doc(doc({"n": node})).diagnostics == []
 
 
-def test_terminate_error_action_that_is_neither_reports_ckp404() -> None:
+def test_terminate_error_action_that_no_catalog_lists_goes_to_the_agent_with_ckp501_like_a_step() -> None:
     node = {"type": "terminate", "status": "failed", "error_actions": [{"action": "wibble"}]}
     result = compile_doc(doc({"n": node}))
-    assert pointers(result, Code.UNKNOWN_OPERATION) == ["/workflow_graph/nodes/n/error_actions/0/action"]
+    assert [(d.code, d.severity, d.path) for d in result.diagnostics] == [
+        (Code.UNKNOWN_ACTION, Severity.WARNING, "/workflow_graph/nodes/n/error_actions/0/action")]
+    [action] = result.ir.nodes["n"].payload.error_actions  # type: ignore[union-attr]
+    assert isinstance(action, StepIR) and action.binding == Binding("agent", "wibble", channel="MasterAgent")
+
+
+def test_terminate_custom_action_on_the_nodes_agent_is_bound_like_a_sequence_step() -> None:
+    node = {"type": "terminate", "status": "failed", "agent": "EMAIL", "error_actions": [
+        {"action": "log", "message": "failed", "level": "ERROR"},
+        {"action": "page_oncall", "recipients": ["oncall@x.test"], "subject": "down", "output_variable": "page",
+         "max_retries": 2, "timeout_ms": 5000},
+        {"step_id": "ticket", "action": "open_ticket", "agent": "HELPDESK", "value": {"sev": 1}}]}
+    result = compile_doc(doc({"n": node}))
+    assert [(d.code, d.path) for d in result.diagnostics] == [
+        (Code.UNKNOWN_ACTION, "/workflow_graph/nodes/n/error_actions/1/action")], "no CKP404, no unused agent"
+    assert "EMAIL channel catalog" in result.diagnostics[0].message
+    log, page, ticket = result.ir.nodes["n"].payload.error_actions  # type: ignore[union-attr]
+    assert log == {"action": "log", "message": "failed", "level": "ERROR"}
+    assert isinstance(page, StepIR) and isinstance(ticket, StepIR)
+    assert (page.step_id, page.binding.kind, page.binding.channel) == ("action_1", "agent", "EMAIL")
+    assert page.output_variable == "page" and page.timeout_ms == 5000
+    assert page.retry is not None and page.retry.max_retries == 2
+    assert page.params == {"recipients": ["oncall@x.test"], "subject": "down"}
+    assert (ticket.step_id, ticket.binding.channel, ticket.params) == ("ticket", "HELPDESK", {"value": {"sev": 1}})
+
+
+def test_terminate_step_actions_share_the_sequence_checks() -> None:
+    node = {"type": "terminate", "cleanup_actions": [
+        {"step_id": "a", "action": "log", "message": "x"}, {"step_id": "a", "action": "send_email"},
+        {"step_id": "a", "action": "send_email", "subject": "{{nobody}}"}]}
+    result = compile_doc(doc({"n": node}))
+    assert pointers(result, Code.DUPLICATE_STEP_ID) == ["/workflow_graph/nodes/n/cleanup_actions/2/step_id"]
+    assert pointers(result, Code.UNDEFINED_VARIABLE) == ["/workflow_graph/nodes/n/cleanup_actions/2/subject"]
+
+
+def test_terminate_outputs_and_later_actions_see_what_earlier_actions_wrote() -> None:
+    node = {"type": "terminate", "agent": "EMAIL", "cleanup_actions": [
+        {"action": "send_email", "output_variable": "receipt"},
+        {"action": "set_variable", "variable": "note", "value": "sent {{receipt.id}}"},
+        {"action": "log", "message": "{{note}}"}], "outputs": {"receipt": "{{receipt}}", "note": "{{note}}"}}
+    assert compile_doc(doc({"n": node})).diagnostics == []
+
+
+def test_terminate_unknown_operation_field_is_still_reported_on_operations() -> None:
+    node = {"type": "terminate", "cleanup_actions": [{"action": "log", "message": "x", "colour": "red"}]}
+    result = compile_doc(doc({"n": node}))
+    assert pointers(result, Code.UNKNOWN_FIELD) == ["/workflow_graph/nodes/n/cleanup_actions/0/colour"]
 
 
 def test_fallback_recovery_without_fallback_node_is_a_bad_policy() -> None:

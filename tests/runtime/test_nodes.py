@@ -9,7 +9,7 @@ import pytest_asyncio
 
 from langorch.connectors.agents import HttpAgentClient
 from tests.fakes.agent_server import FakeAgentServer
-from tests.runtime.harness import Harness, ckp, end, setvar
+from tests.runtime.harness import Harness, RecordingSleep, ckp, end, setvar
 
 
 @pytest_asyncio.fixture
@@ -170,6 +170,62 @@ async def test_terminate_success_renders_outputs_and_runs_cleanup_actions(fake_a
     assert out.outputs == {"order": "o-1", "n": 2}
     assert [c["action"] for c in fake_agent.calls] == ["send_email"]
     assert fake_agent.calls[0]["params"]["subject"] == "done o-1"
+
+
+@pytest.mark.asyncio
+async def test_terminate_custom_error_action_goes_to_the_nodes_agent_like_a_sequence_step(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    fake_agent.set_result("page_oncall", {"paged": "oncall-7"})
+    fake_agent.fail_next(503, action="page_oncall")
+    h = Harness(agents=agents, sleep=RecordingSleep())
+    doc = ckp({
+        "s": setvar("batch", "B-9", next_node="stop"),
+        "stop": end("failed", agent="EMAIL", outputs={"paged": "{{page.paged}}"}, error_actions=[
+            {"action": "page_oncall", "recipients": ["oncall@x.test"], "subject": "batch {{batch}} failed",
+             "output_variable": "page", "max_retries": 1, "retry_delay_ms": 10},
+            {"action": "log", "message": "paged {{page.paged}}"}]),
+    })
+
+    out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert [c["action"] for c in fake_agent.calls] == ["page_oncall", "page_oncall"], "retried like a step"
+    assert fake_agent.calls[1]["params"] == {"recipients": ["oncall@x.test"], "subject": "batch B-9 failed"}
+    assert fake_agent.calls[1]["step_id"] == "action_0"
+    assert out.outputs == {"paged": "oncall-7"}
+    assert [p["message"] for p in h.events.payloads("log")] == ["paged oncall-7"]
+    assert h.events.of("terminate_action_failed") == []
+
+
+@pytest.mark.asyncio
+async def test_terminate_action_with_its_own_agent_goes_to_that_channel(fake_agent: FakeAgentServer) -> None:
+    async with HttpAgentClient({"HELPDESK": fake_agent.url}) as client:
+        h = Harness(agents=client)
+        doc = ckp({"stop": end("failed", agent="EMAIL", error_actions=[
+            {"step_id": "ticket", "action": "open_ticket", "agent": "HELPDESK", "value": {"sev": 1}}])})
+
+        out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert [(c["action"], c["step_id"], c["params"]) for c in fake_agent.calls] == [
+        ("open_ticket", "ticket", {"value": {"sev": 1}})]
+
+
+@pytest.mark.asyncio
+async def test_terminate_step_actions_are_skipped_in_dry_run_and_keep_their_idempotency_key(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    doc = ckp({"stop": end("failed", agent="EMAIL", error_actions=[
+        {"action": "page_oncall", "idempotency_key": "page-{{procedure_id}}"}])})
+    h = Harness(agents=agents)
+
+    dry = await h.run(doc, run_id="dry", mode="dry_run")
+    assert dry.status == "failed" and fake_agent.calls == []
+    assert h.events.payloads("step_skipped_dry_run")[0]["skipped_action"] == "page_oncall"
+
+    await h.run(doc, run_id="first")
+    await h.run(doc, run_id="second")  # same business key: the first run's result is reused
+    assert len(fake_agent.calls) == 1
+    assert [e.payload["cached"] for e in h.events.of("step_completed") if e.run_id == "second"] == [True]
 
 
 @pytest.mark.asyncio

@@ -21,7 +21,7 @@ from langorch.ckp import catalog
 from langorch.ckp import ir as I
 from langorch.ckp.diagnostics import Code, Diagnostic, warning
 from langorch.ckp.graph import GraphFacts, analyze
-from langorch.ckp.models import ErrorHandler, RetryPolicy, Step, declared_variables, fields_where
+from langorch.ckp.models import ErrorHandler, Operation, RetryPolicy, Step, declared_variables, fields_where
 from langorch.ckp.nodes import (
     HumanApprovalNode,
     LlmActionNode,
@@ -166,8 +166,8 @@ def _node(
         assert isinstance(node, TerminateNode)
         payload = I.TerminatePayload(
             status=node.status, outputs=node.outputs or {},
-            cleanup_actions=_dumps(node.cleanup_actions, raw.get("cleanup_actions")),
-            error_actions=_dumps(node.error_actions, raw.get("error_actions")),
+            cleanup_actions=_terminate_actions(node, node.cleanup_actions, raw.get("cleanup_actions")),
+            error_actions=_terminate_actions(node, node.error_actions, raw.get("error_actions")),
             final_audit_log=node.final_audit_log,
         )
     node_retry = None
@@ -207,7 +207,22 @@ def _steps(node: Node, steps: list[Step] | None, raw: Any) -> tuple[I.StepIR, ..
     return tuple(_step(node, step, i, raws[i]) for i, step in enumerate(steps))
 
 
-def _step(node: Node, step: Step, index: int, raw: Any) -> I.StepIR:
+def _terminate_actions(node: Node, actions: list[Operation | Step] | None, raw: Any) -> tuple[I.TerminateActionIR, ...]:
+    """Operations as their fields; step actions bound exactly like sequence steps (default id
+    ``action_<index>``)."""
+    if not actions:
+        return ()
+    raws = raw if isinstance(raw, list) and len(raw) == len(actions) else [_NO_RAW] * len(actions)
+    out: list[I.TerminateActionIR] = []
+    for i, action in enumerate(actions):
+        if isinstance(action, Step):
+            out.append(_step(node, action, i, raws[i], default_id=f"action_{i}"))
+        else:
+            out.append(_fields(action, raws[i], frozenset()))
+    return tuple(out)
+
+
+def _step(node: Node, step: Step, index: int, raw: Any, default_id: str = "") -> I.StepIR:
     params = _fields(step, raw, _STEP_CONTROL)
     retry = None
     if step.max_retries is not None or step.retry_delay_ms is not None or step.retry_on_failure is False:
@@ -216,7 +231,7 @@ def _step(node: Node, step: Step, index: int, raw: Any) -> I.StepIR:
             delay_ms=float(step.retry_delay_ms if step.retry_delay_ms is not None else 1000),
         )
     return I.StepIR(
-        step_id=step.step_id or f"step_{index}",
+        step_id=step.step_id or default_id or f"step_{index}",
         action=step.action,
         binding=resolve_action(step.action, step.agent or node.agent)[0],
         params=params,
@@ -419,7 +434,7 @@ def _trigger(procedure: Procedure) -> I.TriggerIR | None:
 
 
 # ----------------------------------------------------------------------------- hashing
-IR_FORMAT = "langorch-ir/3"
+IR_FORMAT = "langorch-ir/4"
 """Part of every IR hash. Change it whenever the binder maps the same CKP differently."""
 
 

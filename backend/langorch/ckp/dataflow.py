@@ -22,7 +22,7 @@ from langorch.ckp import catalog
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.expressions import ExpressionSyntaxError, expression_references, parse_expression
 from langorch.ckp.graph import Edge
-from langorch.ckp.models import declared_variables
+from langorch.ckp.models import Operation, declared_variables
 from langorch.ckp.nodes import (
     HumanApprovalNode,
     LlmActionNode,
@@ -34,6 +34,7 @@ from langorch.ckp.nodes import (
     ProcessingNode,
     SequenceNode,
     SubflowNode,
+    TerminateNode,
     TransformNode,
     VerificationNode,
 )
@@ -55,7 +56,8 @@ NOT_TEMPLATES = frozenset({
     "recovery_strategy", "on_breach", "output_schema", "schema", "error_text_contains", "message_template",
 })
 _EXCLUDE: dict[tuple[str, ...], frozenset[str]] = {handled: NOT_TEMPLATES | frozenset(handled)
-            for handled in (("steps",), ("operations",), ("outputs", "output_mapping"))}
+            for handled in (("steps",), ("operations",), ("outputs", "output_mapping"),
+                            ("cleanup_actions", "error_actions"))}
 """The keys a node's own texts are collected without: its steps or operations are walked
 one by one (they see what the earlier ones wrote)."""
 _SIMPLE_REF = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)\s*\}\}")
@@ -194,16 +196,24 @@ class _DataFlow:
             path.append("operations")
             for i, op in enumerate(node.operations):
                 path.append(i)
-                self._walk(raw_ops[i], path, known, NOT_TEMPLATES)
-                computes = op.action == "calculate" or (
-                    op.action == "set_variable" and "value" not in op.model_fields_set)
-                if computes and op.expression:
-                    self._condition(op.expression, path, "expression", known)
-                known.add(op.output_variable)
-                known.add(op.variable)
-                known.add(op.array)
+                self._operation(op, raw_ops[i], path, known)
                 path.pop()
             path.pop()
+        elif isinstance(node, TerminateNode):
+            # Its actions run in order before the outputs are rendered, like a sequence's steps.
+            exclude = _EXCLUDE[("cleanup_actions", "error_actions")]
+            for key in ("cleanup_actions", "error_actions"):
+                raw_actions: Any = raw.get(key) or ()
+                path.append(key)
+                for i, action in enumerate(getattr(node, key) or ()):
+                    path.append(i)
+                    if isinstance(action, Operation):
+                        self._operation(action, raw_actions[i], path, known)
+                    else:
+                        self._walk(raw_actions[i], path, known, NOT_TEMPLATES)
+                        known.add(action.output_variable)
+                    path.pop()
+                path.pop()
         elif isinstance(node, LoopNode):
             known.add(node.iterator_variable or "item")
             known.add(node.index_variable)
@@ -239,6 +249,16 @@ class _DataFlow:
                 path.pop()
                 known.add(t.output_variable)
             path.pop()
+
+    def _operation(self, op: Operation, raw: Any, path: list[str | int], known: _Known) -> None:
+        """Check one operation's reads (at ``path``), then record what it writes."""
+        self._walk(raw, path, known, NOT_TEMPLATES)
+        computes = op.action == "calculate" or (op.action == "set_variable" and "value" not in op.model_fields_set)
+        if computes and op.expression:
+            self._condition(op.expression, path, "expression", known)
+        known.add(op.output_variable)
+        known.add(op.variable)
+        known.add(op.array)
 
     def _conditions(self, field: str, conditions: list[str | None], path: list[str | int], known: _Known) -> None:
         """Check ``<field>[i].condition`` for each (non-empty) condition."""

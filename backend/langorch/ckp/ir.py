@@ -193,12 +193,16 @@ class SubflowPayload:
     inherit_context: bool = False
 
 
+TerminateActionIR = Mapping[str, Any] | StepIR
+"""A processing operation (its raw fields) or a step bound like a sequence step."""
+
+
 @dataclass(frozen=True)
 class TerminatePayload:
     status: str = "success"
     outputs: Mapping[str, Any] = field(default_factory=dict)
-    cleanup_actions: tuple[Mapping[str, Any], ...] = ()
-    error_actions: tuple[Mapping[str, Any], ...] = ()
+    cleanup_actions: tuple[TerminateActionIR, ...] = ()
+    error_actions: tuple[TerminateActionIR, ...] = ()
     final_audit_log: Mapping[str, Any] | None = None
 
 

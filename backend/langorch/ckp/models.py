@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
+from langorch.ckp.catalog import OPERATIONS, UNSUPPORTED_OPERATIONS
+
 Number = int | float
 
 
@@ -322,6 +324,20 @@ class Operation(CkpModel):
     target_type: str | None = None
     template: str | None = None
     delimiter: str | None = None
+
+
+def action_kind(value: Any) -> str:
+    """``"operation"`` for a terminate action that is a processing operation, else ``"step"``:
+    every other action is a step action, bound to where it runs like a sequence step."""
+    action = value.get("action") if isinstance(value, dict) else getattr(value, "action", None)
+    return "operation" if action in OPERATIONS or action in UNSUPPORTED_OPERATIONS else "step"
+
+
+TerminateAction = Annotated[
+    Annotated[Operation, Tag("operation")] | Annotated[Step, Tag("step")],
+    Discriminator(action_kind),
+]
+"""A terminate node's cleanup or error action: an operation (``log``, ``notify``...) or a step."""
 
 
 class LlmAttachment(CkpModel):

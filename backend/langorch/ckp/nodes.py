@@ -25,6 +25,7 @@ from langorch.ckp.models import (
     Sla,
     Step,
     Telemetry,
+    TerminateAction,
     Transformation,
     Trigger,
     ValidationCheck,
@@ -157,8 +158,8 @@ class SubflowNode(NodeBase):
 class TerminateNode(NodeBase):
     type: Literal["terminate"]
     status: Literal["success", "failed"] = "success"
-    cleanup_actions: list[Operation] | None = None
-    error_actions: list[Operation] | None = None
+    cleanup_actions: list[TerminateAction] | None = None
+    error_actions: list[TerminateAction] | None = None
     final_audit_log: dict[str, Any] | None = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langorch.ckp.catalog import OPERATIONS, UNSUPPORTED_OPERATIONS
 from langorch.ckp.nodes import Procedure
 
 SCHEMA_ID = "https://langorch.dev/schema/ckp.schema.json"
@@ -36,12 +37,27 @@ def _variables_schema_shape() -> dict[str, Any]:
     }
 
 
+def _terminate_action_shape() -> dict[str, Any]:
+    """A terminate action as :func:`langorch.ckp.models.action_kind` reads it: an operation
+    when its ``action`` is one, else a step (Pydantic would export a ``oneOf``, which a
+    ``log`` action matches twice)."""
+    operations = sorted(OPERATIONS | UNSUPPORTED_OPERATIONS)
+    return {
+        "if": {"type": "object", "required": ["action"], "properties": {"action": {"enum": operations}}},
+        "then": {"$ref": "#/$defs/Operation"},
+        "else": {"$ref": "#/$defs/Step"},
+    }
+
+
 def ckp_json_schema() -> dict[str, Any]:
     """The schema editors can use as ``$schema``; it also admits the older node-list shape."""
     body = Procedure.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
     defs: dict[str, Any] = body.pop("$defs", {})
     defs["Procedure"] = body
     body["properties"]["variables_schema"] = _variables_schema_shape()
+    terminate = defs["TerminateNode"]["properties"]
+    for key in ("cleanup_actions", "error_actions"):
+        terminate[key]["anyOf"] = [{"type": "array", "items": _terminate_action_shape()}, {"type": "null"}]
     defs["LegacyNodeListProcedure"] = {
         "title": "Older CKP shape (node list)",
         "description": "Accepted and rewritten to the canonical shape with a warning.",

@@ -21,6 +21,7 @@ from langorch.ckp.dataflow import check_dataflow
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.dialects import normalize_dialect
 from langorch.ckp.graph import SIDE_EDGES, Edge, GraphFacts, analyze, is_acyclic, reachable, strongly_connected
+from langorch.ckp.models import Operation, Step
 from langorch.ckp.nodes import (
     HumanApprovalNode,
     LlmActionNode,
@@ -144,18 +145,23 @@ class _Validator:
                                   f"node id {node_id!r} is defined more than once; only the last is kept",
                                   "give each node a unique id"))
         for node_id, node in self.nodes.items():
-            steps = node.steps if isinstance(node, SequenceNode) else []
-            seen: set[str] = set()
-            for i, step in enumerate(steps):
-                if step.step_id is None:
-                    continue
-                if step.step_id in seen:
-                    self.out.append(error(
-                        Code.DUPLICATE_STEP_ID,
-                        pointer("workflow_graph", "nodes", node_id, "steps", i, "step_id"),
-                        f"step id {step.step_id!r} is used twice in node {node_id!r}",
-                        "step ids key idempotency records; make them unique within the node"))
-                seen.add(step.step_id)
+            lists: list[tuple[str, list[Any]]] = []
+            if isinstance(node, SequenceNode):
+                lists.append(("steps", node.steps))
+            elif isinstance(node, TerminateNode):
+                lists.extend(_terminate_actions(node))
+            for key, steps in lists:
+                seen: set[str] = set()
+                for i, step in enumerate(steps):
+                    if not isinstance(step, Step) or step.step_id is None:
+                        continue
+                    if step.step_id in seen:
+                        self.out.append(error(
+                            Code.DUPLICATE_STEP_ID,
+                            pointer("workflow_graph", "nodes", node_id, key, i, "step_id"),
+                            f"step id {step.step_id!r} is used twice in node {node_id!r}",
+                            "step ids key idempotency records; make them unique within the node"))
+                    seen.add(step.step_id)
 
     def _reachability(self, succ: Mapping[str, set[str]]) -> None:
         start = self.p.workflow_graph.start_node or ""
@@ -214,14 +220,20 @@ class _Validator:
                 "there as completed", "add next_node, or end with a terminate node"))
 
     def _actions(self) -> None:
-        """Warn about step actions no channel catalog lists (they still go to the agent)."""
+        """Warn about step actions no channel catalog lists (they still go to the agent): in
+        sequences, recovery steps and terminate actions alike."""
         for node_id, node in self.nodes.items():
-            if not isinstance(node, SequenceNode) and not node.error_handlers:
+            if not isinstance(node, SequenceNode | TerminateNode) and not node.error_handlers:
                 continue
             base: Path = ("workflow_graph", "nodes", node_id)
             if isinstance(node, SequenceNode):
                 for i, step in enumerate(node.steps):
                     self._action(step.action, step.agent or node.agent, (*base, "steps", i, "action"))
+            elif isinstance(node, TerminateNode):
+                for key, actions in _terminate_actions(node):
+                    for i, action in enumerate(actions):
+                        if isinstance(action, Step):
+                            self._action(action.action, action.agent or node.agent, (*base, key, i, "action"))
             for h, handler in enumerate(node.error_handlers or []):
                 for i, step in enumerate(handler.recovery_steps or []):
                     self._action(step.action, step.agent or node.agent,
@@ -256,10 +268,10 @@ class _Validator:
                 for i, op in enumerate(node.operations):
                     self._operation(op.action, op.pattern, (*base, "operations", i))
             elif isinstance(node, TerminateNode):
-                for key in ("cleanup_actions", "error_actions"):
-                    for i, op in enumerate(getattr(node, key) or []):
-                        if not _is_step_action(op.action):
-                            self._operation(op.action, op.pattern, (*base, key, i))
+                for key, actions in _terminate_actions(node):
+                    for i, action in enumerate(actions):
+                        if isinstance(action, Operation):
+                            self._operation(action.action, action.pattern, (*base, key, i))
             elif isinstance(node, TransformNode):
                 for i, t in enumerate(node.transformations):
                     params = t.params or {}
@@ -430,13 +442,9 @@ class _Validator:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _is_step_action(action: str) -> bool:
-    """Terminate actions may be step actions (screenshot, send_email) as well as operations."""
-    if action in catalog.OPERATIONS:
-        return False
-    return action in catalog.GENERIC or action in catalog.INTERNAL_ACTIONS or (
-        catalog.channel_of_action(action) is not None
-        or any(action in actions for actions in catalog.CHANNEL_CATALOG.values()))
+def _terminate_actions(node: TerminateNode) -> list[tuple[str, list[Operation | Step]]]:
+    """(field, actions) of a terminate node's cleanup and error actions."""
+    return [(key, list(getattr(node, key) or [])) for key in ("cleanup_actions", "error_actions")]
 
 
 class _Suggester:

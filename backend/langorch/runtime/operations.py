@@ -55,6 +55,8 @@ class OpContext:
     """``await log(level, message)`` with level DEBUG, INFO, WARNING or ERROR."""
     notify: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None
     """Delivers a ``notify`` operation's rendered payload; without it, notifications are logged."""
+    first_index: int = 0
+    """The index of the first operation in its node (operations run one at a time keep theirs)."""
 
 
 class _Op:
@@ -385,7 +387,7 @@ async def run_operations(ops: Sequence[Mapping[str, Any]], ctx: OpContext) -> di
     updates: dict[str, Any] = {}
     scope: ChainMap[str, Any] = ChainMap(updates, ctx.scope)  # type: ignore[arg-type]
     for index, raw in enumerate(ops):
-        o = _Op(raw, index, scope, ctx)
+        o = _Op(raw, ctx.first_index + index, scope, ctx)
         handler = _HANDLERS.get(o.action)
         if o.action in ("encrypt", "decrypt"):
             handler = _unsupported

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from langorch.ckp.ir import NodeIR, ProcessingPayload
 from langorch.runtime.context import RunContext
 from langorch.runtime.executors.base import Invocation, NodeResult
 from langorch.runtime.operations import OpContext, run_operations
 
 
-def op_context(node: NodeIR, inv: Invocation, ctx: RunContext) -> OpContext:
+def op_context(node: NodeIR, inv: Invocation, ctx: RunContext, *, variables: Mapping[str, Any] | None = None,
+               first_index: int = 0) -> OpContext:
+    """The OpContext for ``node``'s operations over ``variables`` (default: the node's).
+
+    ``first_index`` is the index of the first operation run with it (a terminate node runs
+    its actions one at a time).
+    """
     async def log(level: str, message: str) -> None:
         await ctx.emit("log", {"level": level, "message": message}, node_id=node.node_id)
 
-    return OpContext(scope=ctx.scope(inv.variables, node), node_id=node.node_id, log=log)
+    return OpContext(scope=ctx.scope(inv.variables if variables is None else variables, node),
+                     node_id=node.node_id, log=log, first_index=first_index)
 
 
 async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:

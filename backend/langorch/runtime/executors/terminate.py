@@ -1,13 +1,19 @@
 """terminate: end the run as success or failed, with templated outputs and cleanup or
-error actions (operations, or step actions such as send_email)."""
+error actions.
+
+An action is a processing operation (``log``, ``notify``, ``set_variable``...) or a step
+the compiler bound exactly like a sequence step (``send_email`` on EMAIL, a custom
+action on the node's or the action's ``agent``): it runs through :func:`run_step`, so
+idempotency, run modes, retries, timeouts, error handlers and redaction apply, and its
+``output_variable`` is set. Each action sees what the earlier ones wrote; a failing one
+emits ``terminate_action_failed`` and does not stop the others.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from langorch.ckp import catalog
-from langorch.ckp.binder import bind_action
-from langorch.ckp.ir import NodeIR, StepIR, TerminatePayload
+from langorch.ckp.ir import NodeIR, StepIR, TerminateActionIR, TerminatePayload
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
@@ -17,19 +23,22 @@ from langorch.runtime.steps import run_step
 from langorch.runtime.templating import render
 
 
-async def _actions(actions: tuple[Any, ...], node: NodeIR, inv: Invocation, ctx: RunContext) -> dict[str, Any]:
+async def _actions(actions: tuple[TerminateActionIR, ...], node: NodeIR, inv: Invocation,
+                   ctx: RunContext) -> dict[str, Any]:
     updates: dict[str, Any] = {}
     for index, action in enumerate(actions):
-        name = str(action.get("action", ""))
+        variables = {**inv.variables, **updates}
         try:
-            if name in catalog.OPERATIONS:
-                updates.update(await run_operations([action], op_context(node, inv, ctx)))
+            if isinstance(action, StepIR):
+                result = await run_step(action, node, variables, ctx, visit=inv.visit)
+                if action.output_variable:
+                    updates[action.output_variable] = result
+                    ctx.redactor.add_sensitive_values({action.output_variable: result})
             else:
-                binding = bind_action(name, action.get("agent") or node.agent, "", [])
-                params = {k: v for k, v in action.items() if k not in ("action", "agent")}
-                step = StepIR(step_id=f"action_{index}", action=name, binding=binding, params=params)
-                await run_step(step, node, {**inv.variables, **updates}, ctx, visit=inv.visit)
+                updates.update(await run_operations([action], op_context(node, inv, ctx, variables=variables,
+                                                                         first_index=index)))
         except StepError as exc:
+            name = action.action if isinstance(action, StepIR) else str(action.get("action", ""))
             await ctx.emit("terminate_action_failed", {"action": name, "error": exc.to_dict()},
                            node_id=node.node_id)
     return updates
