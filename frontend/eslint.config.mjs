@@ -1,12 +1,15 @@
 import nextVitals from "eslint-config-next/core-web-vitals";
 import tseslint from "typescript-eslint";
 
+// The app and the browser suite (e2e/, playwright.config.ts) are linted with types alike.
+const TYPED = ["src/**/*.{ts,tsx}", "e2e/**/*.ts", "playwright.config.ts"];
+
 const config = [
   { ignores: [".next/**", "out/**", "node_modules/**", "test-artifacts/**", "next-env.d.ts", "src/lib/api/schema.d.ts"] },
   ...nextVitals,
-  ...tseslint.configs.strictTypeChecked.map((c) => ({ ...c, files: ["src/**/*.{ts,tsx}"] })),
+  ...tseslint.configs.strictTypeChecked.map((c) => ({ ...c, files: TYPED })),
   {
-    files: ["src/**/*.{ts,tsx}"],
+    files: TYPED,
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
