@@ -380,3 +380,72 @@ async def test_retry_does_not_repeat_a_side_effect_the_failed_node_already_perfo
     assert done["status"] == "completed", done
     assert len(fake_agent.calls_for("charge")) == 1, "a retry charged again"
     assert len(fake_agent.calls_for("post")) == 3
+
+
+# ----------------------------------------------------------------------------- where a run failed, ended, waits
+def _routed_failure_doc(procedure_id: str, *, via: str) -> dict[str, Any]:
+    """post (agent) fails; the failure goes to a failed terminate node through global
+    on_failure (``via="on_failure"``) or the step's error handler (``via="fallback"``)."""
+    post: dict[str, Any] = {"type": "sequence", "agent": "API", "next_node": "done",
+                            "steps": [{"step_id": "put", "action": "post", "ref": "x", "output_variable": "posted"}]}
+    config: dict[str, Any] = {"max_retries": 0}
+    if via == "fallback":
+        post["error_handlers"] = [{"error_type": "*", "action": "fallback_node", "fallback_node": "workflow_failed"}]
+    else:
+        config["on_failure"] = "workflow_failed"
+    return doc(procedure_id, {"post": post, "done": end(), "workflow_failed": end("failed")}, global_config=config)
+
+
+@pytest.mark.parametrize("via", ["on_failure", "fallback"])
+async def test_a_failure_routed_to_a_terminate_node_names_the_failing_node_and_the_end(
+        api: httpx.AsyncClient, fake_agent: FakeAgentServer, via: str) -> None:
+    await import_procedure(api, _routed_failure_doc(f"routed_{via}", via=via))
+    await register_agent(api, "API", fake_agent.url)
+    fake_agent.fail_next(400, action="post")
+
+    run = await start_run(api, f"routed_{via}")
+    failed = await wait_status(api, run["run_id"], "failed")
+    diag = (await api.get(f"/api/runs/{run['run_id']}/diagnostics")).json()
+
+    assert failed["error"]["node_id"] == "post", failed["error"]
+    assert failed["last_node_id"] == "workflow_failed"
+    assert diag["failed_node_id"] == "post" and diag["last_node_id"] == "workflow_failed"
+
+
+async def test_a_run_waiting_for_a_person_names_the_approval_node_as_its_last_node(api: httpx.AsyncClient) -> None:
+    await import_procedure(api, approval_doc())
+
+    run = await start_run(api, "approve_me")
+    waiting = await wait_status(api, run["run_id"], "waiting_approval")
+
+    assert waiting["last_node_id"] == "gate"
+
+
+async def test_a_test_mode_run_answers_from_test_data_reaches_no_agent_and_says_its_mode(
+        api: httpx.AsyncClient, fake_agent: FakeAgentServer) -> None:
+    document = _agent_doc()
+    document["global_config"]["test_data_overrides"] = {"fetch.get": {"id": 7}, "put": {"posted": True}}
+    document["workflow_graph"]["nodes"]["done"] = end(outputs={"got": "{{got}}", "posted": "{{posted}}"})
+    await import_procedure(api, document)
+    await register_agent(api, "API", fake_agent.url)
+
+    run = await start_run(api, "two_calls", input_vars={"ref": "A"}, mode="test")
+    done = await wait_status(api, run["run_id"], "completed")
+    timeline = await events(api, run["run_id"])
+
+    assert run["mode"] == "test" and done["mode"] == "test"
+    assert done["output_vars"] == {"got": {"id": 7}, "posted": {"posted": True}}
+    assert fake_agent.calls == []
+    assert all(e["payload"].get("mode") == "test" for e in timeline)
+    assert [e["step_id"] for e in timeline if e["event_type"] == "step_test_override_applied"] == ["get", "put"]
+
+
+async def test_a_run_without_a_mode_is_production_and_an_unknown_mode_is_422(
+        api: httpx.AsyncClient) -> None:
+    await import_procedure(api, log_doc())
+
+    run = await start_run(api, "hello")
+    bad = await api.post("/api/runs", json={"procedure_id": "hello", "mode": "staging"})
+
+    assert run["mode"] == "production"
+    assert_error(bad, 422, "invalid_request")
