@@ -330,6 +330,8 @@ def action_kind(value: Any) -> str:
     """``"operation"`` for a terminate action that is a processing operation, else ``"step"``:
     every other action is a step action, bound to where it runs like a sequence step."""
     action = value.get("action") if isinstance(value, dict) else getattr(value, "action", None)
+    if not isinstance(action, str):
+        return "step"  # a missing or mistyped action is reported against the step's fields
     return "operation" if action in OPERATIONS or action in UNSUPPORTED_OPERATIONS else "step"
 
 
