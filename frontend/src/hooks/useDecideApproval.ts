@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "@/lib/api/client";
 import { keys } from "@/lib/api/keys";
+import type { ApprovalRead } from "@/lib/api/models";
 
 export interface Decision {
   approvalId: string;
@@ -10,8 +11,12 @@ export interface Decision {
   payload?: unknown;
 }
 
-/** Approve / reject / pick an option / provide input; the server resumes the run. */
-export function useDecideApproval() {
+/**
+ * Approve / reject / pick an option / provide input; the server resumes the run.
+ * `on` callbacks run before the approval lists refresh and even when the deciding
+ * component has gone by then (a pending-only list drops the item it decided).
+ */
+export function useDecideApproval(on: { onSuccess?: (approval: ApprovalRead, d: Decision) => void; onError?: (error: unknown) => void } = {}) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (d: Decision) =>
@@ -21,6 +26,8 @@ export function useDecideApproval() {
           body: { decision: d.decision, decided_by: d.decidedBy || null, comment: d.comment || null, payload: d.payload ?? null },
         }),
       ),
+    onSuccess: on.onSuccess,
+    onError: on.onError,
     onSettled: () => Promise.all([client.invalidateQueries({ queryKey: keys.approvals }), client.invalidateQueries({ queryKey: keys.runs })]),
   });
 }

@@ -22,7 +22,13 @@ export function DecisionForm({
   onDecided?: (approval: ApprovalRead) => void;
 }) {
   const toast = useToast();
-  const decide = useDecideApproval();
+  const decide = useDecideApproval({
+    onSuccess: (res, d) => {
+      toast.show("success", `${decisionLabel(res.decision ?? d.decision)} — recorded; the run resumes`);
+      onDecided?.(res);
+    },
+    onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
+  });
   const [name, setName] = useApproverName();
   const [comment, setComment] = useState("");
   const [input, setInput] = useState("");
@@ -38,17 +44,7 @@ export function DecisionForm({
     );
   }
 
-  const send = (decision: string, payload?: unknown) =>
-    decide.mutate(
-      { approvalId: a.approval_id, decision, decidedBy: name, comment, payload },
-      {
-        onSuccess: (res) => {
-          toast.show("success", `${decisionLabel(res.decision ?? decision)} — recorded; the run resumes`);
-          onDecided?.(res);
-        },
-        onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
-      },
-    );
+  const send = (decision: string, payload?: unknown) => decide.mutate({ approvalId: a.approval_id, decision, decidedBy: name, comment, payload });
 
   const sendInput = () => {
     let payload: unknown = input;

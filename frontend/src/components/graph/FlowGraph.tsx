@@ -8,12 +8,13 @@ import {
   ReactFlow,
   useNodesInitialized,
   useReactFlow,
+  useStore,
   type Edge,
   type FitViewOptions,
   type NodeChange,
   type NodeMouseHandler,
 } from "@xyflow/react";
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type RefObject } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
@@ -55,36 +56,24 @@ export interface GraphInput extends GraphModel {
   positions?: Map<string, { x: number; y: number }>;
 }
 
-/** The whole graph in view, as small as it takes (a preview: nothing may be cut off). */
-const WHOLE_VIEW_OPTIONS = { padding: 0.1, minZoom: MIN_ZOOM, maxZoom: FIT_VIEW_OPTIONS.maxZoom } satisfies FitViewOptions;
+/** The whole graph in view, as small as it takes (a preview: nothing may be cut off; zoom in by hand). */
+const WHOLE_MIN_ZOOM = 0.02;
+const WHOLE_VIEW_OPTIONS = { padding: 0.05, minZoom: WHOLE_MIN_ZOOM, maxZoom: FIT_VIEW_OPTIONS.maxZoom } satisfies FitViewOptions;
 
 /**
  * Fits the view again whenever the pane changes size (window resized, a collapsed
  * section opened) and when the graph's nodes change (the document was edited). Lives
- * inside <ReactFlow> for its store.
+ * inside <ReactFlow>: it follows the pane size React Flow itself measured, so the fit
+ * uses the new size.
  */
-function AutoFit({ container, options, graphKey }: { container: RefObject<HTMLDivElement | null>; options: FitViewOptions; graphKey: string }) {
+function AutoFit({ options, graphKey }: { options: FitViewOptions; graphKey: string }) {
   const { fitView } = useReactFlow();
   const initialized = useNodesInitialized();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
   useEffect(() => {
-    if (initialized) void fitView(options);
-  }, [initialized, graphKey, fitView, options]);
-  useEffect(() => {
-    const el = container.current;
-    if (!el || typeof ResizeObserver === "undefined") return;
-    let frame = 0;
-    const observer = new ResizeObserver(() => {
-      cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        if (el.clientWidth > 0 && el.clientHeight > 0) void fitView(options);
-      });
-    });
-    observer.observe(el);
-    return () => {
-      observer.disconnect();
-      cancelAnimationFrame(frame);
-    };
-  }, [container, fitView, options]);
+    if (initialized && width > 0 && height > 0) void fitView(options);
+  }, [initialized, graphKey, width, height, fitView, options]);
   return null;
 }
 
@@ -164,11 +153,11 @@ export function FlowGraph({
         nodesConnectable={false}
         fitView
         fitViewOptions={fitViewOptions}
-        minZoom={MIN_ZOOM}
+        minZoom={fitWhole ? WHOLE_MIN_ZOOM : MIN_ZOOM}
         maxZoom={MAX_ZOOM}
         proOptions={{ hideAttribution: true }}
       >
-        {fitWhole ? <AutoFit container={container} options={WHOLE_VIEW_OPTIONS} graphKey={graphKey} /> : null}
+        {fitWhole ? <AutoFit options={WHOLE_VIEW_OPTIONS} graphKey={graphKey} /> : null}
         <Background gap={20} />
         <Controls showInteractive={false} />
         <MiniMap<CkpFlowNode>

@@ -8,9 +8,9 @@ import { failingNode } from "@/lib/events/timeline";
 import { durationBetween, formatCost, formatDuration, formatNumber } from "@/lib/format/format";
 import { runModeBadge } from "@/lib/format/labels";
 
-function Stat({ label, children, testId }: { label: string; children: React.ReactNode; testId?: string }) {
+function Stat({ label, children, testId, className = "" }: { label: string; children: React.ReactNode; testId?: string; className?: string }) {
   return (
-    <div className="min-w-0">
+    <div className={`min-w-0 ${className}`}>
       <dt className="text-xs text-slate-600 uppercase dark:text-slate-400">{label}</dt>
       <dd className="text-sm font-medium break-words" data-testid={testId}>
         {children}
@@ -59,7 +59,7 @@ export function RunHeader({ run: r }: { run: RunRead }) {
             : "External calls with side effects were skipped; reads ran for real."}
         </p>
       ) : null}
-      <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-8">
+      <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-9">
         <Stat label="Duration">{formatDuration(durationBetween(r.started_at ?? r.created_at, r.ended_at, now))}</Stat>
         <Stat label="Trigger">
           {r.trigger_type}
@@ -74,7 +74,7 @@ export function RunHeader({ run: r }: { run: RunRead }) {
         <Stat label="Ended">
           <Time iso={r.ended_at} />
         </Stat>
-        <Stat label={lastNodeLabel(r.status)} testId="run-last-node">
+        <Stat label={lastNodeLabel(r.status)} testId="run-last-node" className="sm:col-span-2">
           {r.last_node_id ? <span className="font-mono">{r.last_node_id}</span> : "—"}
         </Stat>
       </dl>
