@@ -70,6 +70,13 @@ class LlmSettings(BaseModel):
                     "unknown cost.")
 
 
+class NotifySettings(BaseModel):
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://",
+                                    description="Where notify operations go whose channel is 'webhook' or names no "
+                                                "agent channel: JSON is POSTed there. Unset: such notifications fail.")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="How long the webhook may take to answer.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -78,6 +85,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     retention: RetentionSettings = RetentionSettings()
     llm: LlmSettings = LlmSettings()
+    notify: NotifySettings = NotifySettings()
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
     env_name: str = Field(default="development", min_length=1, max_length=64,
                           description="This deployment's name (development, staging, production...): the "

@@ -151,6 +151,7 @@ class Harness:
     step_store: Any = field(default_factory=MemoryStepStore)
     resolver: Any = None
     sleep: Any = None
+    notifier: Any = None
     checkpointer: Any = field(default_factory=InMemorySaver)
 
     def services(self) -> Services:
@@ -158,7 +159,8 @@ class Harness:
         if self.sleep is not None:
             kwargs["sleep"] = self.sleep
         return Services(events=self.events, agents=self.agents, llm=self.llm, mcp=self.mcp,
-                        secrets=self.secrets, step_store=self.step_store, resolver=self.resolver, **kwargs)
+                        secrets=self.secrets, step_store=self.step_store, resolver=self.resolver,
+                        notifier=self.notifier, **kwargs)
 
     def runner(self) -> Runner:
         return Runner(self.services(), self.checkpointer)

@@ -20,8 +20,8 @@ class Recorder:
     async def log(self, level: str, message: str) -> None:
         self.logs.append((level, message))
 
-    async def notify(self, payload: Mapping[str, Any]) -> None:
-        self.notifications.append(payload)
+    async def notify(self, op: Mapping[str, Any], index: int, updates: Mapping[str, Any]) -> None:
+        self.notifications.append({"op": dict(op), "index": index, "updates": dict(updates)})
 
 
 async def run(
@@ -407,23 +407,18 @@ NOTIFY = {
 
 
 @pytest.mark.asyncio
-async def test_notify_goes_to_the_notifier_rendered() -> None:
-    _, rec = await run([NOTIFY], {"boss": "boss@company.com", "day": "Mon"}, notify=True)
-    assert rec.notifications == [
-        {
-            "channel": "email",
-            "recipients": ["ap.team@company.com", "boss@company.com"],
-            "subject": "No invoices on Mon",
-            "message": "Nothing for Mon",
-            "node_id": "proc",
-        }
-    ]
+async def test_notify_hands_the_operation_to_the_notifier_with_what_earlier_operations_set() -> None:
+    _, rec = await run([{"action": "set_variable", "variable": "day", "value": "Mon"}, NOTIFY],
+                       {"boss": "boss@company.com"}, notify=True)
+    assert rec.notifications == [{"op": NOTIFY, "index": 1, "updates": {"day": "Mon"}}]
 
 
 @pytest.mark.asyncio
-async def test_notify_without_notifier_is_logged() -> None:
-    _, rec = await run([NOTIFY], {"boss": "boss@company.com", "day": "Mon"})
-    assert rec.logs == [("INFO", "notification to ap.team@company.com, boss@company.com: No invoices on Mon")]
+async def test_notify_without_a_notifier_fails_instead_of_logging() -> None:
+    with pytest.raises(StepError) as info:
+        await run([NOTIFY], {"boss": "boss@company.com", "day": "Mon"})
+    assert info.value.error_type == "NotificationUndeliverable"
+    assert "operation 0 (notify)" in info.value.message
 
 
 @pytest.mark.asyncio

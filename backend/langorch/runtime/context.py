@@ -22,6 +22,7 @@ from langorch.runtime.ports import (
     EventSink,
     LlmClient,
     McpClient,
+    Notifier,
     ProcedureResolver,
     RunEvent,
     SecretsProvider,
@@ -46,6 +47,8 @@ class Services:
     step_store: StepResultStore | None = None
     resolver: ProcedureResolver | None = None
     http: httpx.AsyncClient | None = None
+    notifier: Notifier | None = None
+    """Where notifications go that no agent channel takes (the server's LANGORCH_NOTIFY__WEBHOOK_URL)."""
     pricing: Pricing = field(default_factory=Pricing)
     """LLM prices (the server's from ``LANGORCH_LLM__PRICES``); an unlisted model's cost is unknown."""
     default_model: str = "gpt-4o-mini"

@@ -1,4 +1,5 @@
-"""Actions the orchestrator runs itself: log, wait, set_variable, http_request, files."""
+"""Actions the orchestrator runs itself: log, wait, set_variable, http_request, files, and
+``notify_webhook`` (a notification for the process-wide webhook, see runtime/notify.py)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
     if action == "http_request":
         async with ctx.limiter.slot():
             return await _http(params, ctx, timeout_s)
+    if action == "notify_webhook":
+        from langorch.runtime.notify import deliver_to_webhook
+
+        return await deliver_to_webhook(params, ctx, node_id=node_id, step_id=step_id, timeout_s=timeout_s)
     result = _file_action(action, params, ctx)
     if action == "write_file" and isinstance(result, dict):
         path = Path(result["path"])

@@ -53,8 +53,9 @@ class OpContext:
     """The node running the operations; named in every error message."""
     log: Callable[[str, str], Awaitable[None]]
     """``await log(level, message)`` with level DEBUG, INFO, WARNING or ERROR."""
-    notify: Callable[[Mapping[str, Any]], Awaitable[None]] | None = None
-    """Delivers a ``notify`` operation's rendered payload; without it, notifications are logged."""
+    notify: Callable[[Mapping[str, Any], int, Mapping[str, Any]], Awaitable[None]] | None = None
+    """``await notify(op, index, updates)`` delivers a ``notify`` operation (its raw fields, its
+    index, the variables the operations before it set); without it, a notify fails."""
     first_index: int = 0
     """The index of the first operation in its node (operations run one at a time keep theirs)."""
 
@@ -62,11 +63,14 @@ class OpContext:
 class _Op:
     """One operation being run: its fields, the current scope and how to name it."""
 
-    def __init__(self, op: Mapping[str, Any], index: int, scope: Mapping[str, Any], ctx: OpContext) -> None:
+    def __init__(self, op: Mapping[str, Any], index: int, scope: Mapping[str, Any], ctx: OpContext,
+                 updates: Mapping[str, Any]) -> None:
         self.op = op
+        self.index = index
         self.action = str(op.get("action", ""))
         self.scope = scope
         self.ctx = ctx
+        self.updates = updates
         self.where = f"node '{ctx.node_id}' operation {index} ({self.action})"
 
     def fail(self, message: str, error_type: str = "OperationError", **details: Any) -> StepError:
@@ -333,19 +337,9 @@ async def _log(o: _Op) -> dict[str, Any]:
 
 
 async def _notify(o: _Op) -> dict[str, Any]:
-    recipients = o.field("recipients", [])
-    payload: dict[str, Any] = {
-        "channel": o.text("channel", "default"),
-        "recipients": recipients if isinstance(recipients, list) else [recipients],
-        "subject": o.text("subject"),
-        "message": o.text("message") or o.text("body"),
-        "node_id": o.ctx.node_id,
-    }
-    if o.ctx.notify is not None:
-        await o.ctx.notify(payload)
-    else:
-        who = ", ".join(str(r) for r in payload["recipients"]) or "nobody"
-        await o.ctx.log("INFO", f"notification to {who}: {payload['subject']}")
+    if o.ctx.notify is None:
+        raise o.fail("no notifier is wired to deliver it", "NotificationUndeliverable")
+    await o.ctx.notify(o.op, o.index, o.updates)
     return {}
 
 
@@ -387,7 +381,7 @@ async def run_operations(ops: Sequence[Mapping[str, Any]], ctx: OpContext) -> di
     updates: dict[str, Any] = {}
     scope: ChainMap[str, Any] = ChainMap(updates, ctx.scope)  # type: ignore[arg-type]
     for index, raw in enumerate(ops):
-        o = _Op(raw, ctx.first_index + index, scope, ctx)
+        o = _Op(raw, ctx.first_index + index, scope, ctx, updates)
         handler = _HANDLERS.get(o.action)
         if o.action in ("encrypt", "decrypt"):
             handler = _unsupported

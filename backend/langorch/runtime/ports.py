@@ -81,6 +81,14 @@ class McpClient(Protocol):
         """Call an MCP tool; returns its structured (or text) result. Raises ``McpError``."""
 
 
+class Notifier(Protocol):
+    """Delivers notifications that no agent channel takes (the process-wide webhook)."""
+
+    async def send(self, notification: Mapping[str, Any], *, timeout_s: float | None = None) -> Any:
+        """Deliver ``{channel, recipients, subject, message, run_id, procedure_id, node_id, step_id}``;
+        returns what the receiver answered. Raises ``StepError`` (``StepTimeout``)."""
+
+
 class SecretsProvider(Protocol):
     async def get(self, ref: SecretRef) -> Any:
         """The secret's value. Raises ``StepError`` when it cannot be read."""

@@ -39,10 +39,14 @@ def preview(value: Any) -> Any:
     return {"truncated": True, "preview": text[:EVENT_VALUE_LIMIT]}
 
 
+EXTERNAL_INTERNAL_ACTIONS = frozenset({"http_request", "notify_webhook"})
+"""Internal actions that reach outside the process (the run modes treat them as external)."""
+
+
 def is_external(binding: Binding, params: Mapping[str, Any]) -> bool:
     if binding.kind in ("agent", "mcp", "llm"):
         return True
-    return binding.kind == "internal" and binding.action == "http_request"
+    return binding.kind == "internal" and binding.action in EXTERNAL_INTERNAL_ACTIONS
 
 
 def has_side_effect(binding: Binding, params: Mapping[str, Any]) -> bool:

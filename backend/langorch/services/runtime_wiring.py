@@ -7,7 +7,7 @@
   latest active one.
 * :class:`DbAgentClient` — AgentClient that routes a channel to an online agent of
   ``agent_instances`` (round robin), through the HTTP agent connector.
-* :func:`build_services` — all of the above plus the LLM, MCP and secrets connectors.
+* :func:`build_services` — all of the above plus the LLM, secrets and notification connectors.
 * :class:`ServerRuntime` — the process-wide objects (hub, event sink, checkpointer,
   runner) that the API and the worker share, kept in ``AppContext.extras["runtime"]``.
 """
@@ -260,8 +260,15 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
 
         llm = OpenAICompatibleLlm(base_url=base_url, api_key=api_key)
         stack.push_async_callback(llm.aclose)
+    notifier = None
+    if settings.notify.webhook_url:
+        from langorch.connectors.notify import WebhookNotifier
+
+        notifier = WebhookNotifier(settings.notify.webhook_url, http_client=http,
+                                   timeout_s=settings.notify.webhook_timeout_s)
     return Services(
         events=sink,
+        notifier=notifier,
         agents=DbAgentClient(sessions, http=http),
         llm=llm,
         secrets=RoutingSecrets(),

@@ -36,7 +36,7 @@ async def _actions(actions: tuple[TerminateActionIR, ...], node: NodeIR, inv: In
                     ctx.redactor.add_sensitive_values({action.output_variable: result})
             else:
                 updates.update(await run_operations([action], op_context(node, inv, ctx, variables=variables,
-                                                                         first_index=index)))
+                                                                         first_index=index, step_prefix="action")))
         except StepError as exc:
             name = action.action if isinstance(action, StepIR) else str(action.get("action", ""))
             await ctx.emit("terminate_action_failed", {"action": name, "error": exc.to_dict()},

@@ -125,7 +125,11 @@ export function ApprovalInbox() {
             </li>
           ))}
         </ul>
-        {list.data ? <Pagination offset={offset} limit={LIMIT} total={list.data.total} onChange={(o) => setParams({ offset: String(o) })} /> : null}
+        {list.data && list.data.total === 0 && items.length > 0 ? (
+          <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">Nothing else is waiting for a decision.</p>
+        ) : list.data ? (
+          <Pagination offset={offset} limit={LIMIT} total={list.data.total} onChange={(o) => setParams({ offset: String(o) })} />
+        ) : null}
       </Card>
     </>
   );
