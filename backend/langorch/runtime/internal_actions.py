@@ -30,10 +30,15 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
         return {"waited_ms": seconds * 1000}
     if action == "set_variable":
         return params.get("value")
-    if action in ("set_checkpoint", "restore_checkpoint", "noop"):
-        if action == "set_checkpoint":
-            await ctx.emit("checkpoint_saved", {"label": params.get("value")}, node_id=node_id, step_id=step_id)
+    if action == "noop":
         return None
+    if action in ("set_checkpoint", "restore_checkpoint"):  # the executor saves or restores (runtime/savepoints.py)
+        from langorch.runtime.savepoints import checkpoint_name
+
+        name = checkpoint_name(params)
+        if action == "set_checkpoint":
+            await ctx.emit("checkpoint_saved", {"label": name}, node_id=node_id, step_id=step_id)
+        return {"checkpoint": name}
     if action == "http_request":
         async with ctx.limiter.slot():
             return await _http(params, ctx, timeout_s)

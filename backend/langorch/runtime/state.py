@@ -62,5 +62,7 @@ class RunState(TypedDict, total=False):
     error: Annotated[dict[str, Any] | None, last_value]
     last_node: Annotated[str, last_value]
     recovering: Annotated[bool, last_value]
+    checkpoints: Annotated[dict[str, Any], merge_dicts]
+    """Named copies of the variables saved by set_checkpoint steps (runtime/savepoints.py)."""
     mode: Annotated[str, last_value]
     """The run mode (runtime/modes.py), written once at the start."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langorch.ckp.ir import NodeIR, SequencePayload
 from langorch.runtime.conditions import evaluate_condition
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
+from langorch.runtime.savepoints import apply_checkpoint_step
 from langorch.runtime.steps import run_step
 
 
@@ -15,12 +18,14 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     assert isinstance(payload, SequencePayload)
     variables = dict(inv.variables)
     updates: dict[str, object] = {}
+    saved: dict[str, Any] = {}
     for step in payload.steps:
         if ctx.is_cancelled():
             from langorch.runtime.node_runner import RunCancelled
 
             raise RunCancelled()
         result = await run_step(step, node, variables, ctx, visit=inv.visit)
+        await apply_checkpoint_step(step, result, node, variables, updates, saved, inv.state, ctx)
         name = step.output_variable
         if name is None and step.action == "set_variable" and isinstance(step.params.get("variable"), str):
             name = step.params["variable"]
@@ -42,4 +47,4 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
             continue
         raise StepError(message, error_type="ValidationFailed", retryable=False,
                         details={"check": check.get("id"), "condition": condition})
-    return NodeResult(updates=updates)
+    return NodeResult(updates=updates, state={"checkpoints": saved} if saved else {})

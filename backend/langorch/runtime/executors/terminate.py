@@ -19,6 +19,7 @@ from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
 from langorch.runtime.executors.processing import op_context
 from langorch.runtime.operations import run_operations
+from langorch.runtime.savepoints import apply_checkpoint_step
 from langorch.runtime.steps import run_step
 from langorch.runtime.templating import render
 
@@ -26,11 +27,13 @@ from langorch.runtime.templating import render
 async def _actions(actions: tuple[TerminateActionIR, ...], node: NodeIR, inv: Invocation,
                    ctx: RunContext) -> dict[str, Any]:
     updates: dict[str, Any] = {}
+    saved: dict[str, Any] = {}
     for index, action in enumerate(actions):
         variables = {**inv.variables, **updates}
         try:
             if isinstance(action, StepIR):
                 result = await run_step(action, node, variables, ctx, visit=inv.visit)
+                await apply_checkpoint_step(action, result, node, variables, updates, saved, inv.state, ctx)
                 if action.output_variable:
                     updates[action.output_variable] = result
                     ctx.redactor.add_sensitive_values({action.output_variable: result})
