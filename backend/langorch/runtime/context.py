@@ -95,6 +95,10 @@ class RunContext:
     children: list[RunContext] = field(default_factory=list)
     """Contexts of subflows running right now (their usage counts against this run's budget)."""
     parent: RunContext | None = None
+    started_at: float | None = None
+    """When the run started (``Services.clock``; kept in the run's state), for ``telemetry.total_duration``."""
+    retry_counts: dict[str, int] = field(default_factory=dict)
+    """``step_retry`` events per node id since the node's current execution started (``track_retries``)."""
     mode: str = "production"
     """production | dry_run | test (runtime/modes.py); every event of a run in another
     mode carries it as ``payload.mode``."""
@@ -146,6 +150,8 @@ class RunContext:
 
     async def emit(self, type_: str, payload: Mapping[str, Any] | None = None, *,
                    node_id: str | None = None, step_id: str | None = None) -> None:
+        if type_ == "step_retry" and node_id is not None:  # every retry of a node's steps is announced here
+            self.retry_counts[node_id] = self.retry_counts.get(node_id, 0) + 1
         clean = self.redactor.redact(dict(payload or {}))
         if self.mode != "production":
             clean.setdefault("mode", self.mode)
@@ -166,7 +172,7 @@ class RunContext:
             "secrets": self.secret_values,
             "error": None,
             "approval": None,
-            "telemetry": {},
+            "telemetry": self._telemetry(node),
             "node_id": node.node_id if node else None,
             "env_name": self.services.env_name,
         }
@@ -174,6 +180,16 @@ class RunContext:
         scope["variables"] = variables
         scope.setdefault("input", variables)
         return scope
+
+    def _telemetry(self, node: NodeIR | None) -> dict[str, Any]:
+        """The ``telemetry`` built-in: the node's telemetry block as written, plus
+        ``total_duration`` (ms since the run started, pauses included)."""
+        out: dict[str, Any] = dict(node.telemetry) if node is not None else {}
+        if self.started_at is not None:
+            out["total_duration"] = round((self.services.clock() - self.started_at) * 1000, 1)
+        else:
+            out.setdefault("total_duration", None)
+        return out
 
     async def load_secrets(self, value: Any) -> None:
         """Fetch every ``secrets.<name>`` that ``value``'s templates mention (once per run)."""

@@ -25,6 +25,7 @@ from langorch.runtime.executors.base import FOLLOW_NEXT, Executor, Invocation, N
 from langorch.runtime.executors.parallel import join_name
 from langorch.runtime.state import RunState
 from langorch.runtime.steps import FallbackRequested
+from langorch.runtime.templating import render
 
 CTX_KEY = "langorch_ctx"
 
@@ -61,11 +62,19 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
         step = int((config.get("metadata") or {}).get("langgraph_step", 0))
         ctx.observe_state(node.node_id, step, state.get("usage") or {})
         inv = Invocation(state=state, visit=visit)
-        if not join:
-            await ctx.emit("node_started", {"type": node.type, "visit": visit, "agent": node.agent},
-                           node_id=node.node_id)
-        started = time.monotonic()
         base: dict[str, Any] = {"visits": {label: visit}, "last_node": node.node_id}
+        ctx.retry_counts.pop(node.node_id, None)
+        started = time.monotonic()
+        telemetry = _Telemetry(node, ctx, started)
+        if not join:
+            try:
+                telemetry.render(inv)
+            except StepError as exc:
+                await ctx.emit("node_started", {"type": node.type, "visit": visit, "agent": node.agent},
+                               node_id=node.node_id)
+                return await _failure(ir, node, exc, state, ctx, base, telemetry)
+            await ctx.emit("node_started", {"type": node.type, "visit": visit, "agent": node.agent,
+                                            **telemetry.started()}, node_id=node.node_id)
         try:
             result = await _timed(executor, node, inv, ctx)
         except GraphBubbleUp:
@@ -75,15 +84,15 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
         except FallbackRequested as fallback:
             base["usage"] = ctx.take_usage(node.node_id)
             error = _error(fallback.error, node)
-            await ctx.emit("node_failed", {"error": error, "fallback_node": fallback.target},
+            await ctx.emit("node_failed", {"error": error, "fallback_node": fallback.target, **telemetry.ended()},
                            node_id=node.node_id)
             return Command(update={**base, "vars": {"error": error}}, goto=fallback.target)
         except StepError as exc:
-            return await _failure(ir, node, exc, state, ctx, base)
+            return await _failure(ir, node, exc, state, ctx, base, telemetry)
         except Exception as exc:  # a bug or an unexpected library error: fail the run, keep the process
             wrapped = StepError(f"internal error in node {node.node_id!r}: {type(exc).__name__}: {exc}",
                                 error_type=type(exc).__name__, retryable=False)
-            return await _failure(ir, node, wrapped, state, ctx, base)
+            return await _failure(ir, node, wrapped, state, ctx, base, telemetry)
         duration = (time.monotonic() - started) * 1000
         ctx.redactor.add_sensitive_values(result.updates)
         update: dict[str, Any] = {**base, **result.state, "usage": ctx.take_usage(node.node_id)}
@@ -97,8 +106,8 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
             if node.sla.on_breach == "escalate" and node.sla.escalation_handler:
                 goto = node.sla.escalation_handler
         if not join:
-            await ctx.emit("node_completed", {"type": node.type, "duration_ms": round(duration, 1)},
-                           node_id=node.node_id)
+            await ctx.emit("node_completed", {"type": node.type, "duration_ms": round(duration, 1),
+                                              **telemetry.ended(with_duration=False)}, node_id=node.node_id)
             if node.is_checkpoint:
                 await ctx.emit("checkpoint_saved", {"node_id": node.node_id}, node_id=node.node_id)
         if result.ends_run:
@@ -132,6 +141,47 @@ async def _sla_bound(executor: Executor, node: NodeIR, inv: Invocation, ctx: Run
             raise StepError(f"node {node.node_id!r} breached its SLA of {node.sla.max_duration_ms:g} ms",
                             error_type="SlaBreached", retryable=False) from exc
     return await executor(node, inv, ctx)
+
+
+class _Telemetry:
+    """A node's ``telemetry`` block in its node_started / node_completed / node_failed events.
+
+    ``trace_id``, ``span_id``, ``custom_metrics`` and any other field are rendered at the
+    node's start and carried as ``telemetry``; ``track_duration`` adds ``duration_ms`` to
+    node_failed (node_completed always has it) and ``track_retries`` adds ``retries`` (the
+    node's step_retry events) to both. Nothing is added when the node has no telemetry or
+    ``global_config.telemetry_enabled`` is false.
+    """
+
+    _FLAGS = ("track_duration", "track_retries")
+
+    def __init__(self, node: NodeIR, ctx: RunContext, started: float) -> None:
+        self.node = node
+        self.ctx = ctx
+        self.started_at = started
+        self.enabled = bool(node.telemetry) and ctx.ir.global_config.telemetry_enabled
+        self.values: dict[str, Any] = {}
+
+    def render(self, inv: Invocation) -> None:
+        if not self.enabled:
+            return
+        fields = {k: v for k, v in self.node.telemetry.items() if k not in self._FLAGS}
+        if fields:
+            self.values = render(fields, self.ctx.scope(inv.variables, self.node),
+                                 where=f"node {self.node.node_id!r} telemetry")
+
+    def started(self) -> dict[str, Any]:
+        return {"telemetry": self.values} if self.values else {}
+
+    def ended(self, *, with_duration: bool = True) -> dict[str, Any]:
+        out = self.started()
+        if not self.enabled:
+            return out
+        if with_duration and self.node.telemetry.get("track_duration"):
+            out["duration_ms"] = round((time.monotonic() - self.started_at) * 1000, 1)
+        if self.node.telemetry.get("track_retries"):
+            out["retries"] = self.ctx.retry_counts.get(self.node.node_id, 0)
+        return out
 
 
 def _branch_resolved(node: NodeIR, state: RunState) -> bool:
@@ -197,10 +247,10 @@ async def _branch_done(fork: NodeIR, branch_id: str, status: str, state: RunStat
 
 
 async def _failure(ir: ProcedureIR, node: NodeIR, exc: StepError, state: RunState, ctx: RunContext,
-                   base: dict[str, Any]) -> Command[Any]:
+                   base: dict[str, Any], telemetry: _Telemetry) -> Command[Any]:
     error = _error(exc, node)
     update: dict[str, Any] = {**base, "usage": ctx.take_usage(node.node_id)}
-    await ctx.emit("node_failed", {"error": error}, node_id=node.node_id)
+    await ctx.emit("node_failed", {"error": error, **telemetry.ended()}, node_id=node.node_id)
     targets, extra = await fail_route(ir, node, error, state, ctx)
     _merge(update, extra)
     return Command(update=update, goto=targets)

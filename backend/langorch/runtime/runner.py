@@ -108,8 +108,9 @@ class Runner:
         if ir.global_config.execution_mode == "validation_only":
             await ctx.emit("run_completed", {"outputs": {}, "validation_only": True})
             return RunOutcome(run_id, "completed", vars=dict(inputs))
+        ctx.started_at = self.services.clock()
         initial = {"vars": dict(inputs), "usage": {}, "status": "running", "error": None, "recovering": False,
-                   "mode": ctx.mode}
+                   "mode": ctx.mode, "started_at": ctx.started_at}
         return await self._drive(ir, ctx, initial, known_interrupts)
 
     async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
@@ -131,6 +132,7 @@ class Runner:
             raise ResumeError(f"run {run_id!r} has no checkpoint to resume from")
         ctx.mode = resolve_mode((snapshot.values or {}).get("mode") or mode, ir.global_config)
         ctx.redactor.add_sensitive_values((snapshot.values or {}).get("vars"))
+        ctx.started_at = (snapshot.values or {}).get("started_at")
         pending = [i for i in snapshot.interrupts]
         payload: Any
         if decision is not None:

@@ -64,5 +64,7 @@ class RunState(TypedDict, total=False):
     recovering: Annotated[bool, last_value]
     checkpoints: Annotated[dict[str, Any], merge_dicts]
     """Named copies of the variables saved by set_checkpoint steps (runtime/savepoints.py)."""
+    started_at: Annotated[float, last_value]
+    """When the run started (Services.clock), written once at the start."""
     mode: Annotated[str, last_value]
     """The run mode (runtime/modes.py), written once at the start."""

@@ -42,6 +42,7 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
         is_cancelled=ctx.is_cancelled, secret_values={}, parent=ctx,
         node_prefix=f"{ctx.node_prefix}/{node.node_id}" if ctx.node_prefix else node.node_id,
         key_run_id=ctx.key_run_id, key_prefix=f"{ctx.key_prefix}{node.node_id}#{inv.visit}/", mode=ctx.mode,
+        started_at=ctx.started_at,
     )
     await ctx.emit("subflow_started", {"procedure_id": child_ir.procedure_id, "version": child_ir.version,
                                        "ir_hash": child_ir.ir_hash}, node_id=node.node_id)
