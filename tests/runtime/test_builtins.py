@@ -50,7 +50,7 @@ async def test_the_server_takes_env_name_from_langorch_env_name(monkeypatch: pyt
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("name", sorted(BUILTIN_VARIABLES - {"loop"}))
+@pytest.mark.parametrize("name", sorted(BUILTIN_VARIABLES))
 async def test_every_builtin_the_compiler_accepts_is_defined_at_run_time(name: str) -> None:
     out = await Harness().run(_echo(f"{{{{ {name} is defined }}}}"))
     assert out.status == "completed", out.error

@@ -212,3 +212,47 @@ async def test_leaving_the_body_early_keeps_the_iterations_collected_so_far() ->
     assert out.outputs == {"n": 1}
     assert [r["seen"] for r in out.vars["results"]] == ["a"]
     assert {"iterations": 1, "break": True} in h.events.payloads("loop_completed")
+
+
+# ----------------------------------------------------------------------------- the loop built-in
+@pytest.mark.asyncio
+async def test_the_loop_builtin_describes_the_running_iteration_and_is_null_after_the_loop() -> None:
+    h = Harness()
+    doc = ckp({
+        "each": {"type": "loop", "iterator": "orders", "body_node": "body", "collect_variable": "results",
+                 "next_node": "done"},
+        "body": {"type": "processing", "operations": [
+            {"action": "format_string", "output_variable": "tag",
+             "template": "{{loop.index}}/{{loop.total}} {{loop.item.id}} first={{loop.first}} last={{loop.last}}"}]},
+        "done": end(outputs={"after": "{{loop}}"}),
+    }, variables={"orders": {"type": "array"}})
+
+    out = await h.run(doc, {"orders": ORDERS})
+
+    assert out.status == "completed", out.error
+    assert [r["tag"] for r in out.vars["results"]] == [
+        "0/3 a first=true last=false", "1/3 b first=false last=false", "2/3 c first=false last=true"]
+    assert "loop" not in out.vars["results"][0], "the built-in is not collected as a body variable"
+    assert out.outputs == {"after": None}
+
+
+@pytest.mark.asyncio
+async def test_the_loop_builtin_is_the_innermost_loop_and_returns_to_the_outer_one() -> None:
+    h = Harness()
+    doc = ckp({
+        "outer": {"type": "loop", "iterator": "xs", "iterator_variable": "x", "body_node": "inner",
+                  "collect_variable": "rows", "next_node": "done"},
+        "inner": {"type": "loop", "iterator": "ys", "iterator_variable": "y", "body_node": "cell",
+                  "collect_variable": "cells", "next_node": "after_inner"},
+        "cell": {"type": "processing", "operations": [
+            {"action": "format_string", "template": "{{loop.node_id}}{{loop.index}}", "output_variable": "v"}]},
+        "after_inner": {"type": "processing", "operations": [
+            {"action": "format_string", "template": "{{loop.node_id}}{{loop.index}}", "output_variable": "w"}]},
+        "done": end(),
+    }, variables={"xs": {"type": "array"}, "ys": {"type": "array"}})
+
+    out = await h.run(doc, {"xs": ["a", "b"], "ys": [1, 2]})
+
+    assert out.status == "completed", out.error
+    assert [c["v"] for c in out.vars["cells"]] == ["inner0", "inner1"]
+    assert [row["w"] for row in out.vars["rows"]] == ["outer0", "outer1"]

@@ -172,6 +172,7 @@ class RunContext:
             "secrets": self.secret_values,
             "error": None,
             "approval": None,
+            "loop": None,
             "telemetry": self._telemetry(node),
             "node_id": node.node_id if node else None,
             "env_name": self.services.env_name,

@@ -22,6 +22,7 @@ from langorch.ckp.ir import LoopPayload, NodeIR, ParallelPayload, ProcedureIR
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import FOLLOW_NEXT, Executor, Invocation, NodeResult
+from langorch.runtime.executors.loop import outer_loop
 from langorch.runtime.executors.parallel import join_name
 from langorch.runtime.state import RunState
 from langorch.runtime.steps import FallbackRequested
@@ -221,7 +222,8 @@ async def route(ir: ProcedureIR, node: NodeIR, goto: str | list[str] | None, sta
             return owner.node_id, {}
         if target == owner.next_node:  # leaving the body early ends the loop
             targets, extra = await route(ir, owner, FOLLOW_NEXT, state, ctx)
-            _merge(extra, {"loops": {owner.node_id: {"active": False}}})
+            _merge(extra, {"loops": {owner.node_id: {"active": False}},
+                           "vars": {"loop": outer_loop(owner, state)}})
             collect = owner.payload.collect_variable
             if collect:  # iterations finished before the break
                 done = (state.get("loops") or {}).get(owner.node_id, {}).get("collected", [])

@@ -1,5 +1,8 @@
 """loop: over an array (iterator) or while a condition holds.
 
+Each iteration sets the ``loop`` built-in to ``{node_id, index, item, total, first, last}``
+of the innermost running loop (back to the enclosing loop's, or null, when it ends).
+
 The loop node is entered twice per iteration: once from outside (or from the end of
 the previous iteration) and once when its body ends. Its bookkeeping lives in the
 ``loops`` state channel, so every iteration is checkpointed and a crash resumes in the
@@ -42,7 +45,7 @@ def _entry(state: Mapping[str, Any], inv: Invocation, payload: LoopPayload) -> d
     item = state["items"][state["index"]] if state.get("items") is not None else None
     entry: dict[str, Any] = dict(item) if isinstance(item, Mapping) else {"item": item}
     before = state.get("start_vars") or {}
-    skip = {payload.iterator_variable, payload.index_variable, payload.collect_variable}
+    skip = {payload.iterator_variable, payload.index_variable, payload.collect_variable, "loop"}
     for key, value in inv.variables.items():
         if key not in skip and before.get(key, _MISSING) != value:
             entry[key] = value
@@ -55,6 +58,25 @@ def _entry(state: Mapping[str, Any], inv: Invocation, payload: LoopPayload) -> d
 
 
 _MISSING = object()
+
+
+def loop_info(owner: str, state: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``loop`` built-in inside the body of loop ``owner`` whose bookkeeping is ``state``."""
+    index = int(state.get("index", 0))
+    items = state.get("items")
+    total = len(items) if items is not None else None
+    return {"node_id": owner, "index": index, "item": items[index] if items is not None and index < len(items)
+            else None, "total": total, "first": index == 0,
+            "last": total is not None and index == total - 1}
+
+
+def outer_loop(node: NodeIR, state: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``loop`` for the loop around loop ``node`` in run ``state`` (None outside every loop)."""
+    region = node.region
+    if region is None or region.kind != "loop":
+        return None
+    outer = (state.get("loops") or {}).get(region.owner)
+    return loop_info(region.owner, outer) if outer and outer.get("active") else None
 
 
 async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
@@ -90,13 +112,13 @@ async def _next(node: NodeIR, payload: LoopPayload, state: dict[str, Any], inv: 
         await ctx.emit("loop_max_iterations", {"max_iterations": payload.max_iterations}, node_id=node.node_id)
         more = False
     if not more:
-        updates: dict[str, Any] = {}
+        updates: dict[str, Any] = {"loop": outer_loop(node, inv.state)}
         if payload.collect_variable:
             updates[payload.collect_variable] = state["collected"]
         await ctx.emit("loop_completed", {"iterations": index}, node_id=node.node_id)
         return NodeResult(updates=updates, goto=FOLLOW_NEXT,
                           state={"loops": {node.node_id: {"active": False, "index": index}}})
-    updates = {}
+    updates = {"loop": loop_info(node.node_id, state)}
     if items is not None:
         updates[payload.iterator_variable] = items[index]
     if payload.index_variable:
