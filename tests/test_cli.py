@@ -222,3 +222,25 @@ def test_schema_is_draft_2020_12_and_usable_as_dollar_schema(tmp_path: Path) -> 
 def test_bad_arguments_exit_2_with_usage() -> None:
     done = langorch("validate")
     assert done.returncode == 2 and "usage:" in done.stderr
+
+
+def _many_errors(tmp_path: Path) -> str:
+    """A CKP whose JSON diagnostics are far larger than a pipe's buffer (64 KiB)."""
+    nodes = {f"n{i}": {**seq({"action": "log", "value": "x"}), "next_node": f"missing_{i}"} for i in range(600)}
+    path = tmp_path / "many_errors.ckp.json"
+    path.write_text(json.dumps(doc(nodes)))
+    return str(path)
+
+
+@pytest.mark.parametrize("command", ["schema", "validate-json"])
+def test_a_reader_that_goes_away_ends_the_command_quietly(command: str, tmp_path: Path) -> None:
+    """`langorch schema | head` and `langorch validate --format json | head` print no traceback."""
+    args = ["schema"] if command == "schema" else ["validate", "--format", "json", _many_errors(tmp_path)]
+    proc = subprocess.Popen([str(LANGORCH), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(64)
+    proc.stdout.close()  # what `head` does after its lines
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert proc.returncode == 141  # as a shell reports a command ended by a closed pipe

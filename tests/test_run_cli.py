@@ -19,6 +19,8 @@ import pytest
 from langorch.cli import main
 from tests.fakes.agent_server import FakeAgentServer
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "ckp_examples"
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LANGORCH = [sys.executable, "-m", "langorch.cli"]
 
@@ -397,3 +399,41 @@ def test_sigkill_during_a_wait_then_resume_does_not_repeat_the_side_effect(
     assert actions.count("execute_procedure") == 1, actions
     cached = [e for e in _events(resumed.stdout) if e["type"] == "step_completed" and e["step_id"] == "charge_card"]
     assert cached and cached[0]["payload"]["cached"] is True
+
+
+def test_the_cli_reads_the_servers_settings_for_env_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from langorch.settings import get_settings
+
+    monkeypatch.setenv("LANGORCH_ENV_NAME", "staging")
+    get_settings.cache_clear()
+    doc = {"procedure_id": "cli_env", "workflow_graph": {"start_node": "done", "nodes": {
+        "done": {"type": "terminate", "status": "success", "outputs": {"env": "{{env_name}}"}}}}}
+    try:
+        code = main(["run", _write(tmp_path, doc), "--state-db", str(tmp_path / "s.db"), "--json"])
+    finally:
+        get_settings.cache_clear()
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["outputs"] == {"env": "staging"}
+
+
+def test_an_input_the_procedure_does_not_declare_is_an_error_naming_the_declared_ones(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(EXAMPLES / "sequence_example.ckp.json"), "--state-db", str(tmp_path / "s.db"),
+                 "--input", "name=Ada"])
+
+    assert code == 2
+    assert "input name: not a variable of sequence_example (its variables_schema declares: customer_name" \
+        in capsys.readouterr().err
+
+
+def test_test_mode_runs_a_showcase_workflow_with_no_agent_or_llm(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(EXAMPLES / "invoice_processing.ckp.json"), "--state-db", str(tmp_path / "s.db"),
+                 "--mode", "test", "--approve", "--json"])
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert json.loads(lines[-1])["outputs"]["erp_document_id"] == "5100004471"
+    assert json.loads(lines[0])["payload"]["mode"] == "test"

@@ -27,8 +27,10 @@ from langorch.runtime.context import Services
 from langorch.runtime.errors import InputError, ProcedureNotFound
 from langorch.runtime.inputs import coerce, validate_inputs
 from langorch.runtime.ports import RunEvent
+from langorch.runtime.pricing import Pricing
 from langorch.runtime.redaction import Redactor
 from langorch.runtime.runner import ResumeError, Runner, RunOutcome
+from langorch.settings import get_settings
 
 EXIT = {"completed": 0, "failed": 1, "canceled": 1, "waiting_approval": 3}
 
@@ -67,8 +69,10 @@ def _describe(e: RunEvent) -> str | None:
     if e.type == "step_retry":
         return f"      ↻ {e.step_id} retry {p.get('attempt')} in {p.get('delay_ms')} ms"
     if e.type == "llm_usage":
+        cost = p.get("cost_usd")
+        price = f"${cost:.5f}" if isinstance(cost, int | float) else "cost unknown"
         return (f"      ◆ llm {p.get('model')} {p.get('prompt_tokens')}+{p.get('completion_tokens')} tokens "
-                f"${p.get('cost_usd', 0):.5f} {p.get('duration_ms', 0):.0f} ms")
+                f"{price} {p.get('duration_ms', 0):.0f} ms")
     if e.type == "log":
         return f"      · {p.get('level')}: {p.get('message')}"
     if e.type == "step_test_override_applied":
@@ -141,9 +145,18 @@ async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosq
         from langorch.connectors.mcp import McpToolClient
 
         mcp = McpToolClient(_pairs(args.mcp, "--mcp"))
+    # The same settings as the server: price table, environment name, notification webhook.
+    settings = get_settings()
+    notifier = None
+    if settings.notify.webhook_url:
+        from langorch.connectors.notify import WebhookNotifier
+
+        notifier = WebhookNotifier(settings.notify.webhook_url, timeout_s=settings.notify.webhook_timeout_s)
+        stack.push_async_callback(notifier.aclose)
     return Services(events=events, agents=agents, llm=llm, mcp=mcp, secrets=RoutingSecrets(),
                     step_store=await SqliteStepStore.create(conn), resolver=FolderResolver(args.procedures_dir),
-                    default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", "gpt-4o-mini"))
+                    default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", settings.llm.default_model),
+                    pricing=Pricing(settings.llm.prices), env_name=settings.env_name, notifier=notifier)
 
 
 def _decision(args: argparse.Namespace) -> dict[str, Any] | None:

@@ -449,3 +449,22 @@ async def test_a_run_without_a_mode_is_production_and_an_unknown_mode_is_422(
 
     assert run["mode"] == "production"
     assert_error(bad, 422, "invalid_request")
+
+
+async def test_a_failing_on_failure_handler_keeps_the_original_failure_and_adds_its_own(
+        api: httpx.AsyncClient, fake_agent: FakeAgentServer) -> None:
+    document = _routed_failure_doc("handler_fails", via="on_failure")
+    document["workflow_graph"]["nodes"]["workflow_failed"] = {
+        "type": "sequence", "agent": "PAGER", "next_node": "done",
+        "steps": [{"step_id": "page", "action": "page_oncall", "text": "{{error.message}}"}]}
+    await import_procedure(api, document)
+    await register_agent(api, "API", fake_agent.url)
+    fake_agent.fail_next(400, action="post")
+
+    run = await start_run(api, "handler_fails")
+    failed = await wait_status(api, run["run_id"], "failed")
+
+    assert failed["error"]["node_id"] == "post", failed["error"]
+    assert failed["error"]["handler_error"]["node_id"] == "workflow_failed"
+    assert "PAGER" in failed["error"]["handler_error"]["message"]
+    assert failed["last_node_id"] == "workflow_failed"

@@ -284,4 +284,9 @@ async def fail_route(ir: ProcedureIR, node: NodeIR, error: dict[str, Any], state
     on_failure = ir.global_config.on_failure
     if on_failure and not state.get("recovering") and on_failure in ir.nodes and node.node_id != on_failure:
         return on_failure, {"vars": {"error": error}, "error": error, "recovering": True}
+    original = state.get("error")
+    if state.get("recovering") and isinstance(original, dict) and original.get("node_id"):
+        # The on_failure handler failed too: the run still failed where it first failed;
+        # the handler's own error rides along instead of hiding the cause.
+        error = {**original, "handler_error": error}
     return END, {"status": "failed", "error": error, "vars": {"error": error}}
