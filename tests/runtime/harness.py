@@ -173,3 +173,22 @@ class Harness:
     async def resume(self, ir: ProcedureIR, run_id: str = "run-1", decision: Any = None, *,
                      interrupt_id: str | None = None) -> RunOutcome:
         return await self.runner().resume(ir, run_id, decision, interrupt_id=interrupt_id)
+
+
+async def server_services() -> Services:
+    """The Services ``langorch serve`` builds from the current settings (environment), on
+    an in-memory database: for checking that a setting reaches the runtime."""
+    from contextlib import AsyncExitStack
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from langorch.services.runtime_wiring import IrCache, build_services
+    from langorch.settings import Settings
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with AsyncExitStack() as stack:
+            return await build_services(Settings(), async_sessionmaker(engine), EventLog(),  # type: ignore[arg-type]
+                                        IrCache(), stack)
+    finally:
+        await engine.dispose()

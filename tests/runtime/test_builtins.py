@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from langorch.ckp.catalog import BUILTIN_VARIABLES
-from langorch.services.runtime_wiring import IrCache, build_services
-from langorch.settings import Settings
-from tests.runtime.harness import EventLog, Harness, ckp, end, setvar
+from tests.runtime.harness import Harness, ckp, end, server_services, setvar
 
 
 def _echo(template: str) -> dict[str, Any]:
@@ -41,11 +37,7 @@ async def test_env_name_comes_from_the_services() -> None:
 @pytest.mark.asyncio
 async def test_the_server_takes_env_name_from_langorch_env_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANGORCH_ENV_NAME", "production-eu")
-    engine = create_async_engine("sqlite+aiosqlite://")
-    async with AsyncExitStack() as stack:
-        services = await build_services(Settings(), async_sessionmaker(engine), EventLog(),  # type: ignore[arg-type]
-                                        IrCache(), stack)
-    await engine.dispose()
+    services = await server_services()
     assert services.env_name == "production-eu"
 
 

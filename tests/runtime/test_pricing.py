@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from langorch.connectors.llm import OpenAICompatibleLlm
 from langorch.runtime.pricing import DEFAULT_PRICES, Pricing
-from langorch.services.runtime_wiring import IrCache, build_services
 from langorch.settings import Settings
 from tests.fakes.llm_server import FakeLlmServer
-from tests.runtime.harness import EventLog, Harness, ckp, end
+from tests.runtime.harness import Harness, ckp, end, server_services
 
 
 @pytest_asyncio.fixture
@@ -74,11 +71,7 @@ def test_a_negative_price_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.asyncio
 async def test_the_server_prices_calls_from_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANGORCH_LLM__PRICES", '{"local-llm": [0.1, 0.2]}')
-    engine = create_async_engine("sqlite+aiosqlite://")
-    async with AsyncExitStack() as stack:
-        services = await build_services(Settings(), async_sessionmaker(engine), EventLog(),  # type: ignore[arg-type]
-                                        IrCache(), stack)
-    await engine.dispose()
+    services = await server_services()
     assert services.pricing.cost("local-llm", 1_000_000, 0) == pytest.approx(0.1)
     assert services.pricing.cost("gpt-4o", 1, 1) is None
 

@@ -7,6 +7,7 @@
  * into `if type == X then NodeX` before compiling, and errors only name the real type.
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import { TYPE_WORDS } from "@/lib/inputs/variables";
 
 type Json = Record<string, unknown>;
 
@@ -45,20 +46,10 @@ export interface SchemaProblem {
   message: string;
 }
 
-const TYPE_WORDS: Readonly<Record<string, string>> = {
-  string: "text",
-  number: "a number",
-  integer: "a whole number",
-  boolean: "true or false",
-  array: "a list",
-  object: "an object",
-  null: "null",
-};
-
 /** JSON Schema type(s) in words: "number" → "a number", ["string", "null"] → "text or null". */
 export function typeWords(type: unknown): string {
   const list = Array.isArray(type) ? type.map(String) : [String(type)];
-  const words = list.map((t) => TYPE_WORDS[t] ?? t);
+  const words = list.map((t) => (TYPE_WORDS as Readonly<Record<string, string>>)[t] ?? t);
   return words.length > 1 ? `${words.slice(0, -1).join(", ")} or ${words[words.length - 1] ?? ""}` : (words[0] ?? "");
 }
 

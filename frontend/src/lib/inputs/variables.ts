@@ -116,8 +116,8 @@ export function fullMatch(pattern: string, value: string): boolean | null {
   return re.test(value);
 }
 
-/** A declared type in words: "must be " + this. */
-export const TYPE_WORDS: Readonly<Record<VariableType, string>> = {
+/** A declared type (a variable's, or a JSON Schema type) in words: "must be " + this. */
+export const TYPE_WORDS: Readonly<Record<VariableType | "null", string>> = {
   string: "text",
   number: "a number",
   integer: "a whole number",
@@ -125,6 +125,7 @@ export const TYPE_WORDS: Readonly<Record<VariableType, string>> = {
   array: "a list",
   object: "an object",
   any: "a value",
+  null: "null",
 };
 
 /** Python type names the server prints ("got str") → the same words. */
