@@ -267,7 +267,7 @@ async def test_on_failure_node_receives_the_error_and_ends_the_run(fake_agent: F
 
 
 @pytest.mark.asyncio
-async def test_a_failure_inside_the_recovery_node_ends_the_run_without_looping() -> None:
+async def test_a_failing_recovery_node_ends_the_run_without_looping_and_keeps_the_first_failure() -> None:
     h = Harness()
     doc = ckp({
         "a": {"type": "verification", "checks": [{"condition": "false", "message": "first failure"}],
@@ -280,7 +280,10 @@ async def test_a_failure_inside_the_recovery_node_ends_the_run_without_looping()
     out = await h.run(doc)
 
     assert out.status == "failed"
-    assert out.error is not None and out.error["message"] == "second failure"
+    assert out.error is not None and out.error["message"] == "first failure" and out.error["node_id"] == "a"
+    assert out.error["handler_error"]["message"] == "second failure"
+    assert out.error["handler_error"]["node_id"] == "recover"
+    assert out.last_node == "recover"
     assert [e.node_id for e in h.events.of("node_started")] == ["a", "recover"]
 
 
