@@ -437,3 +437,23 @@ def test_test_mode_runs_a_showcase_workflow_with_no_agent_or_llm(tmp_path: Path,
     assert code == 0
     assert json.loads(lines[-1])["outputs"]["erp_document_id"] == "5100004471"
     assert json.loads(lines[0])["payload"]["mode"] == "test"
+
+
+def test_a_procedures_request_to_loopback_is_refused_unless_allowed_with_allow_host(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_agent: FakeAgentServer) -> None:
+    doc = {"procedure_id": "cli_ssrf", "workflow_graph": {"start_node": "get", "nodes": {
+        "get": {"type": "sequence", "next_node": "done",
+                "steps": [{"action": "http_request", "method": "GET", "url": f"{fake_agent.url}/health",
+                           "output_variable": "got"}]},
+        "done": {"type": "terminate", "status": "success", "outputs": {"status": "{{got.status_code}}"}}}}}
+    path = _write(tmp_path, doc)
+
+    refused = main(["run", path, "--state-db", str(tmp_path / "a.db"), "--json"])
+    refused_out = capsys.readouterr().out
+    allowed = main(["run", path, "--state-db", str(tmp_path / "b.db"), "--json", "--allow-host", "127.0.0.1"])
+    allowed_out = capsys.readouterr().out
+
+    assert refused == 1
+    assert json.loads(refused_out.strip().splitlines()[-1])["error"]["type"] == "UrlNotAllowed"
+    assert allowed == 0
+    assert json.loads(allowed_out.strip().splitlines()[-1])["outputs"] == {"status": 200}

@@ -26,6 +26,7 @@ from langorch.runtime.checkpointer import open_checkpointer
 from langorch.runtime.context import Services
 from langorch.runtime.errors import InputError, ProcedureNotFound
 from langorch.runtime.inputs import coerce, validate_inputs
+from langorch.runtime.netguard import NetPolicy, guarded_client
 from langorch.runtime.ports import RunEvent
 from langorch.runtime.pricing import Pricing
 from langorch.runtime.redaction import Redactor
@@ -153,7 +154,11 @@ async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosq
 
         notifier = WebhookNotifier(settings.notify.webhook_url, timeout_s=settings.notify.webhook_timeout_s)
         stack.push_async_callback(notifier.aclose)
-    return Services(events=events, agents=agents, llm=llm, mcp=mcp, secrets=RoutingSecrets(),
+    net_policy = NetPolicy.of([*settings.sandbox.allowed_hosts, *(args.allow_host or [])])
+    http = guarded_client(net_policy)
+    stack.push_async_callback(http.aclose)
+    return Services(events=events, agents=agents, llm=llm, mcp=mcp, secrets=RoutingSecrets(), http=http,
+                    net_policy=net_policy,
                     step_store=await SqliteStepStore.create(conn), resolver=FolderResolver(args.procedures_dir),
                     default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", settings.llm.default_model),
                     pricing=Pricing(settings.llm.prices), env_name=settings.env_name, notifier=notifier)

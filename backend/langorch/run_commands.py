@@ -28,6 +28,9 @@ def _resume(args: argparse.Namespace) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--agent", action="append", metavar="CHANNEL=URL", help="agent base URL for a channel")
     p.add_argument("--mcp", action="append", metavar="SERVER=URL", help="MCP server URL by name")
+    p.add_argument("--allow-host", action="append", metavar="HOST_OR_CIDR",
+                   help="a loopback/private host, address or network the procedure's own requests (http_request) "
+                        "may reach (repeatable; LANGORCH_SANDBOX__ALLOWED_HOSTS adds more)")
     p.add_argument("--procedures-dir", help="folder of CKP files that subflows may call")
     p.add_argument("--state-db", default=DEFAULT_STATE_DB, help=f"checkpoint file (default {DEFAULT_STATE_DB})")
     p.add_argument("--json", action="store_true", help="one JSON object per event per line, then a summary")

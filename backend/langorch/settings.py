@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, NonNegativeFloat
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, BeforeValidator, Field, NonNegativeFloat
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from langorch.runtime.pricing import DEFAULT_PRICES
 
@@ -77,6 +78,24 @@ class NotifySettings(BaseModel):
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="How long the webhook may take to answer.")
 
 
+def _comma_list(value: Any) -> Any:
+    """``a, b`` (an environment variable) or a JSON list → a list of entries."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class SandboxSettings(BaseModel):
+    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        default_factory=list,
+        description="Hosts, addresses and networks procedures' own requests (http_request) may reach although "
+                    "they are loopback, private, link-local or otherwise not public: comma-separated or a JSON "
+                    "list, e.g. 'erp.internal, 10.20.0.0/16, 127.0.0.1'. Agent URLs need no entry.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -86,6 +105,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     llm: LlmSettings = LlmSettings()
     notify: NotifySettings = NotifySettings()
+    sandbox: SandboxSettings = SandboxSettings()
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
     env_name: str = Field(default="development", min_length=1, max_length=64,
                           description="This deployment's name (development, staging, production...): the "

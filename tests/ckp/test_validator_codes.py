@@ -194,6 +194,11 @@ CASES: list[Case] = [
          "/workflow_graph/nodes/call_missing/procedure_id",
          lambda: doc({"call_missing": {"type": "subflow", "procedure_id": "ghost", "next_node": "end"},
                       "end": TERMINATE}), resolver=_resolve),
+    Case("ckp504_literal_url_the_sandbox_refuses_is_a_warning", Code.SANDBOX_REFUSED_URL, Severity.WARNING,
+         "/workflow_graph/nodes/call/steps/0/url",
+         lambda: doc({"call": seq({"action": "http_request", "url": "http://169.254.169.254/latest/meta-data/"}),
+                      "end": TERMINATE}),
+         message_part="a link-local address: the sandbox refuses it at run time"),
 ]
 
 

@@ -233,3 +233,16 @@ def test_a_validation_asking_to_retry_the_node_is_reported_as_failing_it() -> No
     result = only(seq(validations=[{"id": "v", "condition": "1 == 1", "on_failure": "retry_node"}]))
     assert [(d.severity, d.path) for d in result.diagnostics] == [
         (Severity.WARNING, "/workflow_graph/nodes/n/validations/0/on_failure")]
+
+
+@pytest.mark.parametrize(("url", "warned"), [
+    ("http://127.0.0.1:8080/admin", True), ("http://localhost/x", True), ("http://[::1]/", True),
+    ("http://10.0.0.7/api", True), ("https://api.example.com/v1", False), ("{{base_url}}/orders", False),
+    ("http://erp.internal/api", False),  # a name: only the run-time guard, after DNS, can tell
+])
+def test_a_literal_http_request_url_the_sandbox_refuses_is_flagged_at_import(url: str, warned: bool) -> None:
+    result = compile_doc(doc({"call": seq({"action": "http_request", "url": url}), "end": TERMINATE},
+                              variables_schema={"base_url": {"type": "string", "default": "https://x.test"}}))
+
+    assert result.ir is not None
+    assert any(d.code == "CKP504" for d in result.diagnostics) is warned, [d.message for d in result.diagnostics]

@@ -18,6 +18,7 @@ from langorch.ckp import compile_data
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.context import Services
 from langorch.runtime.errors import ProcedureNotFound
+from langorch.runtime.netguard import NetPolicy
 from langorch.runtime.ports import RunEvent
 from langorch.runtime.runner import Runner, RunOutcome
 from tests.fakes._http import JsonReply, LoopbackJsonServer
@@ -153,6 +154,8 @@ class Harness:
     sleep: Any = None
     notifier: Any = None
     checkpointer: Any = field(default_factory=InMemorySaver)
+    net_policy: NetPolicy = field(default_factory=lambda: NetPolicy(("127.0.0.1",)))
+    """The test servers listen on 127.0.0.1, allowlisted as an operator would allow an internal host."""
 
     def services(self) -> Services:
         kwargs: dict[str, Any] = {}
@@ -160,7 +163,7 @@ class Harness:
             kwargs["sleep"] = self.sleep
         return Services(events=self.events, agents=self.agents, llm=self.llm, mcp=self.mcp,
                         secrets=self.secrets, step_store=self.step_store, resolver=self.resolver,
-                        notifier=self.notifier, **kwargs)
+                        notifier=self.notifier, net_policy=self.net_policy, **kwargs)
 
     def runner(self) -> Runner:
         return Runner(self.services(), self.checkpointer)

@@ -64,6 +64,7 @@ class Code(StrEnum):
     UNKNOWN_ACTION = "CKP501"
     UNKNOWN_SECRET = "CKP502"
     UNRESOLVED_SUBFLOW = "CKP503"
+    SANDBOX_REFUSED_URL = "CKP504"
 
 
 @dataclass(frozen=True, slots=True)

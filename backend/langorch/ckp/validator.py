@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langorch.ckp import catalog
+from langorch.ckp.addresses import literal_url_rule
 from langorch.ckp.binder import resolve_action
 from langorch.ckp.cron import cron_problem
 from langorch.ckp.dataflow import check_dataflow
@@ -228,21 +229,32 @@ class _Validator:
             base: Path = ("workflow_graph", "nodes", node_id)
             if isinstance(node, SequenceNode):
                 for i, step in enumerate(node.steps):
-                    self._action(step.action, step.agent or node.agent, (*base, "steps", i, "action"))
+                    self._action(step, step.agent or node.agent, (*base, "steps", i))
             elif isinstance(node, TerminateNode):
                 for key, actions in _terminate_actions(node):
                     for i, action in enumerate(actions):
                         if isinstance(action, Step):
-                            self._action(action.action, action.agent or node.agent, (*base, key, i, "action"))
+                            self._action(action, action.agent or node.agent, (*base, key, i))
             for h, handler in enumerate(node.error_handlers or []):
                 for i, step in enumerate(handler.recovery_steps or []):
-                    self._action(step.action, step.agent or node.agent,
-                                 (*base, "error_handlers", h, "recovery_steps", i, "action"))
+                    self._action(step, step.agent or node.agent, (*base, "error_handlers", h, "recovery_steps", i))
 
-    def _action(self, action: str, agent: str | None, path: Path) -> None:
-        _, problem, hint = resolve_action(action, agent)
+    def _action(self, step: Step, agent: str | None, path: Path) -> None:
+        binding, problem, hint = resolve_action(step.action, agent)
         if problem:
-            self.out.append(warning(Code.UNKNOWN_ACTION, pointer(*path), problem, hint))
+            self.out.append(warning(Code.UNKNOWN_ACTION, pointer(*path, "action"), problem, hint))
+        if binding.kind == "internal" and binding.action == "http_request":
+            for key in ("url", "target"):
+                url = getattr(step, key)
+                refused = literal_url_rule(url) if isinstance(url, str) else None
+                if refused:
+                    host, rule = refused
+                    self.out.append(warning(
+                        Code.SANDBOX_REFUSED_URL, pointer(*path, key),
+                        f"http_request targets {host}, a {rule} address: the sandbox refuses it at run time",
+                        "use the service's public address, or have the operator allowlist the host "
+                        "(LANGORCH_SANDBOX__ALLOWED_HOSTS, langorch run --allow-host)"))
+                    break
 
     # ------------------------------------------------------------------ payloads
     def _payloads(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from langorch.ckp.ir import NodeIR, ProcedureIR
+from langorch.runtime.netguard import NetPolicy
 from langorch.runtime.ports import (
     AgentClient,
     EventSink,
@@ -47,6 +48,11 @@ class Services:
     step_store: StepResultStore | None = None
     resolver: ProcedureResolver | None = None
     http: httpx.AsyncClient | None = None
+    """The client procedures' own requests (``http_request``) go through: build it with
+    :func:`langorch.runtime.netguard.guarded_client`. None: one is made per request from
+    :attr:`net_policy`."""
+    net_policy: NetPolicy = field(default_factory=NetPolicy)
+    """What procedures' requests may reach besides public addresses (the sandbox's allowlist)."""
     notifier: Notifier | None = None
     """Where notifications go that no agent channel takes (the server's LANGORCH_NOTIFY__WEBHOOK_URL)."""
     pricing: Pricing = field(default_factory=Pricing)

@@ -14,6 +14,7 @@ import httpx
 
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError, StepTimeout
+from langorch.runtime.netguard import guarded_client
 
 
 async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, *, node_id: str,
@@ -71,7 +72,7 @@ async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | N
     client = ctx.services.http
     owned = client is None
     if client is None:
-        client = httpx.AsyncClient()
+        client = guarded_client(ctx.services.net_policy)
     try:
         response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
     except httpx.TimeoutException as exc:

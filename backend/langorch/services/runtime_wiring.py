@@ -35,6 +35,7 @@ from langorch.ckp.ir import ProcedureIR
 from langorch.connectors.agents import HttpAgentClient
 from langorch.runtime.context import Services
 from langorch.runtime.errors import AgentError, ProcedureNotFound, StepTimeout
+from langorch.runtime.netguard import NetPolicy, guarded_client
 from langorch.runtime.pricing import Pricing
 from langorch.runtime.runner import Runner
 from langorch.services.ckp_compile import version_key
@@ -252,6 +253,11 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
 
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
     stack.push_async_callback(http.aclose)
+    # Agents and the notification webhook are operator configuration (private networks are
+    # fine); what a procedure itself asks for goes through the sandbox's guarded client.
+    net_policy = NetPolicy.of(settings.sandbox.allowed_hosts)
+    procedure_http = guarded_client(net_policy)
+    stack.push_async_callback(procedure_http.aclose)
     llm = None
     base_url = settings.llm.base_url or os.environ.get("OPENAI_BASE_URL")
     api_key = settings.llm.api_key or os.environ.get("OPENAI_API_KEY")
@@ -274,7 +280,8 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         secrets=RoutingSecrets(),
         step_store=DbStepStore(sessions, postgres=settings.db.is_postgres),
         resolver=DbProcedureResolver(sessions, cache),
-        http=http,
+        http=procedure_http,
+        net_policy=net_policy,
         default_model=settings.llm.default_model,
         pricing=Pricing(settings.llm.prices),
         env_name=settings.env_name,
