@@ -465,7 +465,7 @@ async def test_invoice_over_threshold_waits_for_the_manager(tmp_path: Path) -> N
     # two LLM calls, accounted once each, under the budget
     assert len(rig.events.of("llm_usage")) == 2
     assert outcome.usage["llm_calls"] == 2 and 0 < outcome.usage["cost_usd"] < 0.25
-    assert (tmp_path / "var" / "artifacts" / "run-1" / "invoice_ocr.json").is_file()
+    assert (tmp_path / "run-1" / "invoice_ocr.json").is_file()  # in the run's work folder
 
 
 @pytest.mark.asyncio

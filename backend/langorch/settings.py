@@ -94,6 +94,9 @@ class SandboxSettings(BaseModel):
         description="Hosts, addresses and networks procedures' own requests (http_request) may reach although "
                     "they are loopback, private, link-local or otherwise not public: comma-separated or a JSON "
                     "list, e.g. 'erp.internal, 10.20.0.0/16, 127.0.0.1'. Agent URLs need no entry.")
+    files_dir: str = Field(default="./var/files",
+                           description="Each run's file actions, attachments and spreadsheet reads are confined to "
+                                       "<files_dir>/<run_id>.")
 
 
 class Settings(BaseSettings):

@@ -8,8 +8,10 @@ tmp AsyncSqliteSaver), external services are the loopback fakes of ``tests.fakes
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -154,6 +156,8 @@ class Harness:
     sleep: Any = None
     notifier: Any = None
     checkpointer: Any = field(default_factory=InMemorySaver)
+    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="langorch-files-"))
+    """Runs' work folders go under it: run "run-1" reads and writes ``<workdir>/run-1``."""
     net_policy: NetPolicy = field(default_factory=lambda: NetPolicy(("127.0.0.1",)))
     """The test servers listen on 127.0.0.1, allowlisted as an operator would allow an internal host."""
 
@@ -163,7 +167,7 @@ class Harness:
             kwargs["sleep"] = self.sleep
         return Services(events=self.events, agents=self.agents, llm=self.llm, mcp=self.mcp,
                         secrets=self.secrets, step_store=self.step_store, resolver=self.resolver,
-                        notifier=self.notifier, net_policy=self.net_policy, **kwargs)
+                        notifier=self.notifier, net_policy=self.net_policy, workdir=self.workdir, **kwargs)
 
     def runner(self) -> Runner:
         return Runner(self.services(), self.checkpointer)
@@ -195,3 +199,10 @@ async def server_services() -> Services:
                                         IrCache(), stack)
     finally:
         await engine.dispose()
+
+
+def run_folder(h: Harness, run_id: str = "run-1") -> Path:
+    """The work folder of ``run_id`` under ``h``'s workdir, created (for files a test puts there)."""
+    folder = Path(h.workdir) / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from langorch.connectors.llm import OpenAICompatibleLlm
 from tests.fakes.llm_server import FakeLlmServer
-from tests.runtime.harness import Harness, RecordingSleep, ckp, end
+from tests.runtime.harness import Harness, RecordingSleep, ckp, end, run_folder
 
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
@@ -136,15 +136,14 @@ async def test_outputs_json_extract_maps_fields_into_variables(fake_llm: FakeLlm
 @pytest.mark.asyncio
 async def test_attachments_text_json_and_image_are_sent_as_content_parts(
         fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm, tmp_path: Path) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_text("the printer is on fire", encoding="utf-8")
-    image = tmp_path / "shot.png"
-    image.write_bytes(PNG_1PX)
-    h = Harness(llm=llm)
+    h = Harness(llm=llm, workdir=str(tmp_path))
+    (run_folder(h) / "notes.txt").write_text("the printer is on fire", encoding="utf-8")
+    (run_folder(h) / "shots").mkdir()
+    (run_folder(h) / "shots" / "shot.png").write_bytes(PNG_1PX)
     doc = _llm_doc(attachments=[
-        {"type": "text", "source": str(notes), "description": "notes"},
+        {"type": "text", "source": "notes.txt", "description": "notes"},
         {"type": "json", "source": "{{record}}", "description": "record"},
-        {"type": "image", "source": str(image)},
+        {"type": "image", "source": "shots/shot.png"},
     ])
     doc["variables_schema"]["record"] = {"type": "object"}
 
@@ -244,10 +243,11 @@ async def test_production_mode_calls_the_llm_despite_test_data(fake_llm: FakeLlm
 @pytest.mark.asyncio
 async def test_a_missing_image_attachment_fails_the_node_instead_of_being_dropped(
         fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm, tmp_path: Path) -> None:
-    h = Harness(llm=llm)
-    missing = tmp_path / "screens" / "portal.png"
+    h = Harness(llm=llm, workdir=str(tmp_path))
+    missing = run_folder(h).resolve() / "screens" / "portal.png"
 
-    out = await h.run(_llm_doc(attachments=[{"type": "image", "source": str(missing), "description": "portal"}]))
+    out = await h.run(_llm_doc(attachments=[{"type": "image", "source": "screens/portal.png",
+                                             "description": "portal"}]))
 
     assert out.status == "failed"
     assert out.error is not None and out.error["type"] == "AttachmentNotFound"
@@ -263,7 +263,7 @@ async def test_a_missing_text_attachment_fails_instead_of_sending_its_path_as_co
         fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm, tmp_path: Path, source: str) -> None:
     h = Harness(llm=llm)
     doc = _llm_doc(attachments=[{"type": "text", "source": source, "description": "notes"}])
-    doc["variables_schema"]["notes_path"] = {"type": "string", "default": str(tmp_path / "gone" / "notes.txt")}
+    doc["variables_schema"]["notes_path"] = {"type": "string", "default": "gone/notes.txt"}
 
     out = await h.run(doc)
 
@@ -291,9 +291,10 @@ async def test_an_attachment_that_renders_to_nothing_fails_the_node(fake_llm: Fa
 @pytest.mark.asyncio
 async def test_an_attachment_that_is_a_folder_is_unreadable(fake_llm: FakeLlmServer, llm: OpenAICompatibleLlm,
                                                             tmp_path: Path) -> None:
-    h = Harness(llm=llm)
+    h = Harness(llm=llm, workdir=str(tmp_path))
+    (run_folder(h) / "exports").mkdir()
 
-    out = await h.run(_llm_doc(attachments=[{"type": "text", "source": str(tmp_path)}]))
+    out = await h.run(_llm_doc(attachments=[{"type": "text", "source": "exports/"}]))
 
     assert out.status == "failed"
     assert out.error is not None and out.error["type"] == "AttachmentUnreadable"
@@ -325,4 +326,17 @@ async def test_attachments_are_not_read_when_test_mode_answers_for_the_model(fak
     out = await h.run(_llm_doc(attachments=[{"type": "image", "source": "shots/not-taken.png"}]), mode="test")
 
     assert out.status == "completed", out.error
+    assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("source", ["/etc/hostname", "../../../../etc/hostname", "~/.ssh/id_rsa"])
+async def test_an_attachment_outside_the_runs_work_folder_is_refused(fake_llm: FakeLlmServer,
+                                                                     llm: OpenAICompatibleLlm, source: str) -> None:
+    h = Harness(llm=llm)
+
+    out = await h.run(_llm_doc(attachments=[{"type": "text", "source": source, "description": "secrets"}]))
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "PathNotAllowed", out.error
     assert fake_llm.requests == []

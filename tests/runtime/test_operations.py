@@ -10,6 +10,7 @@ import pytest
 
 from langorch.runtime.errors import ConditionError, StepError, TemplateError
 from langorch.runtime.operations import SUPPORTED_OPERATIONS, OpContext, run_operations
+from langorch.runtime.workspace import PathNotAllowed, confined_path
 
 
 class Recorder:
@@ -25,10 +26,17 @@ class Recorder:
 
 
 async def run(
-    ops: Sequence[Mapping[str, Any]], scope: Mapping[str, Any] | None = None, *, notify: bool = False
+    ops: Sequence[Mapping[str, Any]], scope: Mapping[str, Any] | None = None, *, notify: bool = False,
+    files: Path | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
+    """Run ``ops``; ``files`` is the run's work folder that file paths are confined to."""
     rec = Recorder()
-    ctx = OpContext(scope=scope or {}, node_id="proc", log=rec.log, notify=rec.notify if notify else None)
+    resolve = None
+    if files is not None:
+        def resolve(raw: str) -> Path:
+            return confined_path(str(files.parent), files.name, raw)
+    ctx = OpContext(scope=scope or {}, node_id="proc", log=rec.log, notify=rec.notify if notify else None,
+                    resolve_path=resolve)
     return await run_operations(ops, ctx), rec
 
 
@@ -164,16 +172,25 @@ async def test_parse_excel_data_reads_csv_files_listed_in_a_variable(tmp_path: P
                 "output_variable": "invoice_list",
             }
         ],
-        {"downloaded_files": [str(first), str(second)]},
+        {"downloaded_files": [first.name, second.name]},
+        files=tmp_path,
     )
     assert out["invoice_list"] == [{"invoice": "A1", "amount": "10"}, {"invoice": "B1", "amount": "20"}]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("source", ["/etc/hostname", "../../../../etc/hostname"])
+async def test_parse_excel_data_reads_only_inside_the_runs_work_folder(source: str, tmp_path: Path) -> None:
+    with pytest.raises(PathNotAllowed) as info:
+        await run([{"action": "parse_excel_data", "source": source, "output_variable": "x"}], files=tmp_path)
+    assert info.value.error_type == "PathNotAllowed"
 
 
 @pytest.mark.asyncio
 async def test_parse_excel_data_missing_file_fails(tmp_path: Path) -> None:
     with pytest.raises(StepError) as info:
         await run(
-            [{"action": "parse_excel_data", "source": str(tmp_path / "none.xlsx"), "output_variable": "x"}]
+            [{"action": "parse_excel_data", "source": "none.xlsx", "output_variable": "x"}], files=tmp_path
         )
     assert info.value.error_type == "FileNotFound"
 
@@ -199,15 +216,15 @@ def _workbook(path: Path) -> Path:
 async def test_parse_excel_data_reads_the_active_sheet_of_an_xlsx_file(tmp_path: Path) -> None:
     book = _workbook(tmp_path / "invoices.xlsx")
     out, _ = await run([{"action": "parse_excel_data", "source": "{{ path }}", "output_variable": "rows"}],
-                       {"path": str(book)})
+                       {"path": book.name}, files=tmp_path)
     assert out["rows"] == [{"invoice": "A1", "amount": 10}, {"invoice": "A2", "amount": 12.5}]
 
 
 @pytest.mark.asyncio
 async def test_parse_excel_data_reads_the_sheet_it_names(tmp_path: Path) -> None:
     book = _workbook(tmp_path / "invoices.xlsx")
-    out, _ = await run([{"action": "parse_excel_data", "source": str(book), "sheet_name": "Credits",
-                         "output_variable": "rows"}])
+    out, _ = await run([{"action": "parse_excel_data", "source": book.name, "sheet_name": "Credits",
+                         "output_variable": "rows"}], files=tmp_path)
     assert out["rows"] == [{"credit": "C1", "amount": -3}]
 
 
@@ -215,8 +232,8 @@ async def test_parse_excel_data_reads_the_sheet_it_names(tmp_path: Path) -> None
 async def test_parse_excel_data_names_a_missing_sheet_and_the_ones_there_are(tmp_path: Path) -> None:
     book = _workbook(tmp_path / "invoices.xlsx")
     with pytest.raises(StepError) as info:
-        await run([{"action": "parse_excel_data", "source": str(book), "sheet_name": "Debits",
-                    "output_variable": "rows"}])
+        await run([{"action": "parse_excel_data", "source": book.name, "sheet_name": "Debits",
+                    "output_variable": "rows"}], files=tmp_path)
     assert info.value.error_type == "SheetNotFound"
     assert "'Debits'" in info.value.message and "Invoices, Credits" in info.value.message
 
@@ -226,7 +243,7 @@ async def test_parse_excel_data_refuses_a_file_that_is_not_a_workbook(tmp_path: 
     book = tmp_path / "invoices.xlsx"
     book.write_bytes(b"not really a workbook")
     with pytest.raises(StepError) as info:
-        await run([{"action": "parse_excel_data", "source": str(book), "output_variable": "x"}])
+        await run([{"action": "parse_excel_data", "source": book.name, "output_variable": "x"}], files=tmp_path)
     assert info.value.error_type == "ParseError"
     assert "invoices.xlsx" in info.value.message
 

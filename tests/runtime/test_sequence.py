@@ -4,13 +4,14 @@ waits, timeouts, retries with backoff, error handlers and validations."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from langorch.connectors.agents import HttpAgentClient
 from tests.fakes.agent_server import FakeAgentServer
-from tests.runtime.harness import Harness, RecordingSleep, TinyHttp, ckp, end, seq
+from tests.runtime.harness import Harness, RecordingSleep, TinyHttp, ckp, compile_ok, end, seq
 
 
 @pytest.fixture
@@ -354,9 +355,9 @@ async def test_passing_validations_let_the_run_continue() -> None:
 async def test_write_file_creates_the_file_and_an_artifact_event(tmp_path: object) -> None:
     from pathlib import Path
 
-    target = Path(str(tmp_path)) / "out" / "report.json"
-    h = Harness()
-    doc = ckp({"save": seq({"step_id": "write", "action": "write_file", "file_path": str(target),
+    h = Harness(workdir=str(tmp_path))
+    target = Path(str(tmp_path)) / "run-1" / "out" / "report.json"
+    doc = ckp({"save": seq({"step_id": "write", "action": "write_file", "file_path": "out/report.json",
                             "value": {"total": "{{total}}"}}, next_node="done"), "done": end()},
               variables={"total": {"type": "number", "default": 42}})
 
@@ -367,3 +368,41 @@ async def test_write_file_creates_the_file_and_an_artifact_event(tmp_path: objec
     [artifact] = h.events.payloads("artifact_created")
     assert artifact["name"] == "report.json" and artifact["mime_type"] == "application/json"
     assert artifact["size"] == len('{"total": 42}')
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("action", "path", "rule"), [
+    ("read_file", "/etc/hostname", "absolute paths are not allowed"),
+    ("read_file", "../../../../etc/hostname", "'..' is not allowed"),
+    ("write_file", "/tmp/langorch-escape.txt", "absolute paths are not allowed"),
+    ("write_file", "reports/../../escape.txt", "'..' is not allowed"),
+    ("read_file", "link/hostname", "a symbolic link leads out of the run's work folder"),
+])
+async def test_file_actions_stay_in_the_runs_work_folder(tmp_path: Path, action: str, path: str, rule: str) -> None:
+    h = Harness(workdir=str(tmp_path / "files"))
+    folder = Path(h.workdir) / "run-1"
+    folder.mkdir(parents=True)
+    (folder / "link").symlink_to("/etc")
+    doc = ckp({"touch": seq({"step_id": "file", "action": action, "file_path": path, "value": "x"},
+                            next_node="done"), "done": end()})
+
+    out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "PathNotAllowed", out.error
+    assert out.error["details"] == {"path": path, "rule": rule}
+    assert not Path("/tmp/langorch-escape.txt").exists() and not (tmp_path / "escape.txt").exists()
+
+
+@pytest.mark.asyncio
+async def test_a_retry_reads_the_files_the_run_it_retries_wrote(tmp_path: Path) -> None:
+    h = Harness(workdir=str(tmp_path))
+    write = ckp({"save": seq({"step_id": "w", "action": "write_file", "file_path": "state.txt", "value": "kept"},
+                             next_node="done"), "done": end()})
+    read = ckp({"load": seq({"step_id": "r", "action": "read_file", "file_path": "state.txt",
+                             "output_variable": "got"}, next_node="done"), "done": end(outputs={"got": "{{got}}"})})
+
+    await h.run(write, run_id="first")
+    out = await h.runner().start(compile_ok(read), "retry-of-first", {}, key_run_id="first")
+
+    assert out.outputs == {"got": "kept"}

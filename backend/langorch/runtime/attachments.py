@@ -24,11 +24,12 @@ import base64
 import json
 import mimetypes
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from langorch.runtime.errors import StepError
+from langorch.runtime.workspace import PathNotAllowed
 
 __all__ = ["attachment_parts"]
 
@@ -36,8 +37,12 @@ _EXTENSION_PATH = re.compile(r"[\w.\-/\\ ~:]*[\w\-]\.[A-Za-z][A-Za-z0-9]{0,4}")
 _MAX_PATH = 1024
 
 
-def attachment_parts(attachments: Sequence[Any], workdir: str, node_id: str) -> list[dict[str, Any]]:
-    """The message content parts for rendered ``attachments``; raises StepError (see module doc)."""
+def attachment_parts(attachments: Sequence[Any], resolve: Callable[[str], Path],
+                     node_id: str) -> list[dict[str, Any]]:
+    """The message content parts for rendered ``attachments``; raises StepError (see module doc).
+
+    ``resolve`` turns a file source into a path inside the run's work folder (raising
+    PathNotAllowed for one outside it)."""
     parts: list[dict[str, Any]] = []
     for index, att in enumerate(attachments):
         att = att if isinstance(att, Mapping) else {"source": att}
@@ -48,9 +53,9 @@ def attachment_parts(attachments: Sequence[Any], workdir: str, node_id: str) -> 
         if source is None or (isinstance(source, str) and not source.strip()):
             raise where.fail("its source is empty", "AttachmentNotFound")
         if kind == "image":
-            parts.append({"type": "image_url", "image_url": {"url": _image_url(source, workdir, where)}})
+            parts.append({"type": "image_url", "image_url": {"url": _image_url(source, resolve, where)}})
             continue
-        text = _text(source, workdir, where)
+        text = _text(source, resolve, where)
         parts.append({"type": "text", "text": f"[{kind} attachment: {label}]\n{text}"})
     return parts
 
@@ -69,11 +74,6 @@ class _Where:
                          error_type=error_type, retryable=False, details=details)
 
 
-def _resolve(source: str, workdir: str) -> Path:
-    path = Path(source.strip()).expanduser()
-    return path if path.is_absolute() else Path(workdir) / path
-
-
 def _read(path: Path, where: _Where) -> bytes:
     if not path.exists():
         raise where.fail(f"file not found: {path}", "AttachmentNotFound", path)
@@ -85,7 +85,7 @@ def _read(path: Path, where: _Where) -> bytes:
         raise where.fail(f"cannot read {path}: {exc.strerror or exc}", "AttachmentUnreadable", path) from exc
 
 
-def _image_url(source: Any, workdir: str, where: _Where) -> str:
+def _image_url(source: Any, resolve: Callable[[str], Path], where: _Where) -> str:
     if isinstance(source, Mapping):
         found = source.get("url") or source.get("data_url") or source.get("path")
         if not isinstance(found, str) or not found.strip():
@@ -97,7 +97,7 @@ def _image_url(source: Any, workdir: str, where: _Where) -> str:
                          "AttachmentNotFound")
     if source.startswith(("http://", "https://", "data:")):
         return source
-    path = _resolve(source, workdir)
+    path = resolve(source.strip())
     data = _read(path, where)
     mime = mimetypes.guess_type(path.name)[0] or "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
@@ -111,12 +111,17 @@ def _looks_like_path(text: str) -> bool:
     return bool(_EXTENSION_PATH.fullmatch(text))
 
 
-def _text(source: Any, workdir: str, where: _Where) -> str:
+def _text(source: Any, resolve: Callable[[str], Path], where: _Where) -> str:
     if not isinstance(source, str):
         return json.dumps(source, indent=1, default=str)
     if "\n" in source or len(source) >= _MAX_PATH:
         return source
-    path = _resolve(source, workdir)
+    try:
+        path = resolve(source.strip())
+    except PathNotAllowed:
+        if _looks_like_path(source):
+            raise
+        return source  # a sentence that merely mentions '..' or '/'; not a file
     try:
         is_file = path.is_file()
     except OSError:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ from langorch.runtime.ports import (
 from langorch.runtime.pricing import Pricing
 from langorch.runtime.ratelimit import RateLimiter
 from langorch.runtime.redaction import Redactor
+from langorch.runtime.workspace import confined_path
 
 SECRET_REF = re.compile(r"secrets\.([A-Za-z_]\w*)")
 
@@ -61,6 +63,8 @@ class Services:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     workdir: str = "."
+    """Under it each run gets a work folder (``<workdir>/<run>``, runtime/workspace.py) that
+    confines the run's file actions, attachments and spreadsheet reads."""
     env_name: str = "development"
     """The deployment's name (``LANGORCH_ENV_NAME``): the ``{{env_name}}`` built-in."""
 
@@ -114,6 +118,11 @@ class RunContext:
         results, subflow pins): the run is :attr:`key_run_id` unless ``own_run``."""
         run = self.run_id if own_run else (self.key_run_id or self.run_id)
         return f"run:{run}:{self.key_prefix}{node_id}"
+
+    def file_path(self, raw: str) -> Path:
+        """``raw`` confined to this run's work folder (PathNotAllowed otherwise); a retry uses
+        the folder of the run it retries."""
+        return confined_path(self.services.workdir, self.key_run_id or self.run_id, raw)
 
     def observe_state(self, node_id: str, step: int, usage: Mapping[str, float]) -> None:
         """A node starts in super-step ``step`` and sees ``usage`` in the state."""

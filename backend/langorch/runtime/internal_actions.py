@@ -99,8 +99,7 @@ def _path(params: Mapping[str, Any], ctx: RunContext, key: str = "file_path") ->
     raw = params.get(key) or params.get("path") or params.get("target")
     if not isinstance(raw, str) or not raw:
         raise StepError(f"file action needs {key}", error_type="InvalidStep", retryable=False)
-    path = Path(raw)
-    return path if path.is_absolute() else Path(ctx.services.workdir) / path
+    return ctx.file_path(raw)
 
 
 def _file_action(action: str, params: Mapping[str, Any], ctx: RunContext) -> Any:

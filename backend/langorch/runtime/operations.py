@@ -56,6 +56,9 @@ class OpContext:
     notify: Callable[[Mapping[str, Any], int, Mapping[str, Any]], Awaitable[None]] | None = None
     """``await notify(op, index, updates)`` delivers a ``notify`` operation (its raw fields, its
     index, the variables the operations before it set); without it, a notify fails."""
+    resolve_path: Callable[[str], Path] | None = None
+    """A file path a procedure names → the path inside the run's work folder (PathNotAllowed
+    outside it); without it, operations read no files."""
     first_index: int = 0
     """The index of the first operation in its node (operations run one at a time keep theirs)."""
 
@@ -216,8 +219,10 @@ async def _parse_excel_data(o: _Op) -> dict[str, Any]:
         raise o.fail(f"source must be rows or file paths, got {type(data).__name__}", "TypeError")
     if data and all(isinstance(item, str) for item in data):
         rows: list[dict[str, Any]] = []
+        if o.ctx.resolve_path is None:
+            raise o.fail("reading files is not available here", "FileError")
         for item in data:
-            rows.extend(_read_sheet(o, Path(item)))
+            rows.extend(_read_sheet(o, o.ctx.resolve_path(item)))
         return {o.required("output_variable"): rows}
     if not all(isinstance(row, Mapping | list | tuple) for row in data):
         raise o.fail("source must be a list of rows (dicts or lists) or of file paths", "TypeError")

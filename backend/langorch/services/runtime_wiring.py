@@ -282,6 +282,7 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         resolver=DbProcedureResolver(sessions, cache),
         http=procedure_http,
         net_policy=net_policy,
+        workdir=settings.sandbox.files_dir,
         default_model=settings.llm.default_model,
         pricing=Pricing(settings.llm.prices),
         env_name=settings.env_name,

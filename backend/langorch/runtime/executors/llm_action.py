@@ -229,7 +229,7 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
                                 error_type="LlmOutputInvalid", retryable=False)
     else:
         # Files are read only for a call that is made (a test-mode answer needs none of them).
-        parts = attachment_parts(attachments, ctx.services.workdir, node.node_id)
+        parts = attachment_parts(attachments, ctx.file_path, node.node_id)
         if parts:
             messages.append({"role": "user", "content": [{"type": "text", "text": prompt}, *parts]})
         else:

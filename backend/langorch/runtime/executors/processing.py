@@ -29,6 +29,7 @@ def op_context(node: NodeIR, inv: Invocation, ctx: RunContext, *, variables: Map
         await send_notification(op, f"{step_prefix}_{index}", node, {**base, **updates}, ctx, visit=inv.visit)
 
     return OpContext(scope=ctx.scope(base, node), node_id=node.node_id, log=log, notify=notify,
+                     resolve_path=ctx.file_path,
                      first_index=first_index)
 
 
