@@ -157,7 +157,8 @@ async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosq
     net_policy = NetPolicy.of([*settings.sandbox.allowed_hosts, *(args.allow_host or [])])
     http = guarded_client(net_policy)
     stack.push_async_callback(http.aclose)
-    return Services(events=events, agents=agents, llm=llm, mcp=mcp, secrets=RoutingSecrets(), http=http,
+    return Services(events=events, agents=agents, llm=llm, mcp=mcp, http=http,
+                    secrets=RoutingSecrets(env_prefix=settings.secrets.env_prefix),
                     net_policy=net_policy, workdir=os.path.join(os.path.dirname(args.state_db) or ".", "files"),
                     step_store=await SqliteStepStore.create(conn), resolver=FolderResolver(args.procedures_dir),
                     default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", settings.llm.default_model),

@@ -99,6 +99,13 @@ class SandboxSettings(BaseModel):
                                        "<files_dir>/<run_id>.")
 
 
+class SecretsSettings(BaseModel):
+    env_prefix: str = Field(default="LANGORCH_SECRET_", max_length=64, pattern=r"^[A-Za-z0-9_]*$",
+                            description="The env_vars secrets provider reads only environment variables with this "
+                                        "prefix: secret_references {\"api_key\": \"CRM_TOKEN\"} reads "
+                                        "LANGORCH_SECRET_CRM_TOKEN. Empty: any variable (not recommended).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -109,6 +116,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = LlmSettings()
     notify: NotifySettings = NotifySettings()
     sandbox: SandboxSettings = SandboxSettings()
+    secrets: SecretsSettings = SecretsSettings()
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
     env_name: str = Field(default="development", min_length=1, max_length=64,
                           description="This deployment's name (development, staging, production...): the "

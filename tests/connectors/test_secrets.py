@@ -39,27 +39,44 @@ def _ref(key: str, provider: str = "env_vars", vault_url: str | None = None) -> 
 
 
 @pytest.mark.asyncio
-async def test_env_secret_is_read_from_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANGORCH_TEST_DB_PASSWORD", "s3cret")
-    assert await EnvSecrets().get(_ref("LANGORCH_TEST_DB_PASSWORD")) == "s3cret"
+async def test_env_secret_is_read_from_the_prefixed_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGORCH_SECRET_DB_PASSWORD", "s3cret")
+    assert await EnvSecrets().get(_ref("DB_PASSWORD")) == "s3cret"
+    assert await EnvSecrets().get(_ref("LANGORCH_SECRET_DB_PASSWORD")) == "s3cret"  # already prefixed
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("variable", ["LANGORCH_DB__URL", "HOME", "PATH"])
+async def test_env_secrets_never_read_the_servers_own_variables(variable: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(variable, "server-private")
+    monkeypatch.delenv(f"LANGORCH_SECRET_{variable}", raising=False)
+    with pytest.raises(StepError) as caught:
+        await EnvSecrets().get(_ref(variable))
+
+    assert caught.value.error_type == "SecretNotFound"
+    assert f"LANGORCH_SECRET_{variable}" in caught.value.message
+    assert "starting with LANGORCH_SECRET_" in caught.value.message
+    assert "server-private" not in caught.value.message
 
 
 @pytest.mark.asyncio
 async def test_missing_env_variable_is_a_non_retryable_secret_not_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("LANGORCH_TEST_ABSENT", raising=False)
+    monkeypatch.delenv("LANGORCH_SECRET_ABSENT", raising=False)
     with pytest.raises(StepError) as caught:
-        await EnvSecrets().get(_ref("LANGORCH_TEST_ABSENT"))
+        await EnvSecrets().get(_ref("ABSENT"))
 
     assert (caught.value.error_type, caught.value.retryable) == ("SecretNotFound", False)
-    assert "LANGORCH_TEST_ABSENT" in caught.value.message
+    assert "LANGORCH_SECRET_ABSENT" in caught.value.message
     assert "db_password" in caught.value.message
 
 
 @pytest.mark.asyncio
-async def test_env_secrets_can_read_a_given_mapping() -> None:
-    assert await EnvSecrets({"TOKEN": "abc"}).get(_ref("TOKEN")) == "abc"
+async def test_env_secrets_can_read_a_given_mapping_with_the_operators_prefix() -> None:
+    assert await EnvSecrets({"ACME_TOKEN": "abc"}, prefix="ACME_").get(_ref("TOKEN")) == "abc"
+    assert await EnvSecrets({"TOKEN": "abc"}, prefix="").get(_ref("TOKEN")) == "abc"
 
 
 # -- HashiCorp Vault ---------------------------------------------------------------------
@@ -348,7 +365,7 @@ def test_provider_for_rejects_unknown_providers() -> None:
 async def test_routing_dispatches_on_the_ref_provider(
     vault: FakeVaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LANGORCH_TEST_TOKEN", "env-value")
+    monkeypatch.setenv("LANGORCH_SECRET_TOKEN", "env-value")
     routing = RoutingSecrets(
         {
             "hashicorp_vault": VaultSecrets(vault.url, token="t0ken"),
@@ -356,7 +373,7 @@ async def test_routing_dispatches_on_the_ref_provider(
         }
     )
 
-    assert await routing.get(_ref("LANGORCH_TEST_TOKEN")) == "env-value"
+    assert await routing.get(_ref("TOKEN")) == "env-value"
     assert await routing.get(_ref("apps/billing#password", "hashicorp_vault")) == "pw-1"
     assert await routing.get(_ref("api", "azure_keyvault")) == "az-value"
 

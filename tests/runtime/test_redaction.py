@@ -47,13 +47,13 @@ def _doc() -> dict[str, object]:
         "done": end(outputs={"who": "{{user}}", "secret_echo": "{{password}}"}),
     }, variables={"user": {"type": "string"}, "password": {"type": "string", "sensitive": True}},
         global_config={"secrets_config": {"provider": "env_vars",
-                                          "secret_references": {"crm_token": "LANGORCH_TEST_CRM_TOKEN"}}})
+                                          "secret_references": {"crm_token": "CRM_TOKEN"}}})
 
 
 @pytest.mark.asyncio
 async def test_sensitive_variables_and_secrets_are_masked_in_every_event(
         fake_agent: FakeAgentServer, agents: HttpAgentClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANGORCH_TEST_CRM_TOKEN", CRM_TOKEN)
+    monkeypatch.setenv("LANGORCH_SECRET_CRM_TOKEN", CRM_TOKEN)
     h = Harness(agents=agents, secrets=RoutingSecrets({"env_vars": EnvSecrets()}))
     ir = compile_ok(_doc())
 
@@ -78,7 +78,7 @@ async def test_sensitive_variables_and_secrets_are_masked_in_every_event(
 @pytest.mark.asyncio
 async def test_a_sensitive_value_in_state_stays_masked_after_resume(
         fake_agent: FakeAgentServer, agents: HttpAgentClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANGORCH_TEST_CRM_TOKEN", CRM_TOKEN)
+    monkeypatch.setenv("LANGORCH_SECRET_CRM_TOKEN", CRM_TOKEN)
     h = Harness(agents=agents, secrets=RoutingSecrets({"env_vars": EnvSecrets()}))
     ir = compile_ok(_doc())
     await h.run(ir, {"user": "ann", "password": PASSWORD})
@@ -112,14 +112,31 @@ async def test_secret_looking_keys_are_masked_but_token_counts_are_not() -> None
 
 @pytest.mark.asyncio
 async def test_a_missing_env_secret_fails_the_step_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LANGORCH_TEST_CRM_TOKEN", raising=False)
+    monkeypatch.delenv("LANGORCH_SECRET_CRM_TOKEN", raising=False)
     h = Harness(secrets=RoutingSecrets())
     doc = ckp({"a": seq({"action": "log", "message": "{{secrets.crm_token}}"}, next_node="done"), "done": end()},
               global_config={"secrets_config": {"provider": "env_vars",
-                                                "secret_references": {"crm_token": "LANGORCH_TEST_CRM_TOKEN"}}})
+                                                "secret_references": {"crm_token": "CRM_TOKEN"}}})
 
     out = await h.run(doc)
 
     assert out.status == "failed"
     assert out.error is not None and out.error["type"] == "SecretNotFound"
-    assert "LANGORCH_TEST_CRM_TOKEN" in out.error["message"]
+    assert "LANGORCH_SECRET_CRM_TOKEN" in out.error["message"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", ["HOME", "LANGORCH_DB__URL"])
+async def test_an_undeclared_secret_is_refused_and_no_environment_variable_is_read(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(name, "server-private")
+    h = Harness(secrets=RoutingSecrets())
+    doc = ckp({"a": seq({"action": "log", "message": f"{{{{secrets.{name}}}}}"}, next_node="done"),
+               "done": end(outputs={"leak": f"{{{{secrets.{name}}}}}"})})
+
+    out = await h.run(doc)
+
+    assert out.status == "failed"
+    assert out.error is not None and out.error["type"] == "SecretNotDeclared"
+    assert "secret_references" in out.error["message"]
+    assert "server-private" not in json.dumps([e.payload for e in h.events.events]) + json.dumps(out.outputs)

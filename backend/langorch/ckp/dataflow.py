@@ -334,7 +334,7 @@ class _DataFlow:
             self.out.append(warning(
                 Code.UNKNOWN_SECRET, pointer(*path, key),
                 f"secret {field!r} is not declared in global_config.secrets_config.secret_references; "
-                f"at run time it is read from the environment variable {field}",
+                "a run refuses it (SecretNotDeclared)",
                 f"declare it: \"secret_references\": {{\"{field}\": \"<key in your secrets provider>\"}}"))
         if root in known:
             return

@@ -5,7 +5,8 @@ A procedure names its secrets; the binder turns each into a
 asks a :class:`~langorch.runtime.ports.SecretsProvider` for the value at run time, so
 values never enter the IR, the checkpoints or an error message.
 
-Keys: ``VAR`` for ``env_vars``; ``path`` or ``path#field`` for ``hashicorp_vault`` (KV v2);
+Keys: ``VAR`` for ``env_vars`` (read from ``LANGORCH_SECRET_VAR``, see :class:`EnvSecrets`);
+``path`` or ``path#field`` for ``hashicorp_vault`` (KV v2);
 ``secret-id`` or ``secret-id#field`` for ``aws_secrets`` (JSON secret strings are
 parsed); ``name`` or ``name#field`` for ``azure_keyvault`` (``#field`` parses the value
 as JSON).
@@ -102,21 +103,37 @@ def _select(ref: SecretRef, value: Any, field: str | None) -> Any:
     return value[field]
 
 
+DEFAULT_ENV_PREFIX = "LANGORCH_SECRET_"
+
+
 class EnvSecrets:
-    """Reads the environment variable named by ``SecretRef.key``.
+    """Reads ``<prefix><SecretRef.key>`` from the environment (a key that already starts
+    with the prefix is read as it is).
+
+    The prefix (``LANGORCH_SECRET_`` by default, ``LANGORCH_SECRETS__ENV_PREFIX`` on the
+    server) is what keeps a procedure from reading any other variable of the server's
+    environment — its database URL, its cloud credentials, ``HOME``: the operator exposes a
+    secret to procedures by giving it the prefix. An empty prefix turns this off.
 
     Not cached: reading the environment costs nothing, and a value changed by the
     operator is seen by the next run.
     """
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, environ: Mapping[str, str] | None = None, *, prefix: str = DEFAULT_ENV_PREFIX) -> None:
         self._environ = environ
+        self.prefix = prefix
+
+    def variable(self, key: str) -> str:
+        """The environment variable a key is read from."""
+        return key if key.startswith(self.prefix) else f"{self.prefix}{key}"
 
     async def get(self, ref: SecretRef) -> Any:
         environ = os.environ if self._environ is None else self._environ
-        value = environ.get(ref.key)
+        name = self.variable(ref.key)
+        value = environ.get(name)
         if value is None:
-            raise _error(ref, "SecretNotFound", f"environment variable {ref.key!r} is not set")
+            only = f" (procedures read only variables starting with {self.prefix})" if self.prefix else ""
+            raise _error(ref, "SecretNotFound", f"environment variable {name!r} is not set{only}")
         return value
 
 
@@ -386,7 +403,7 @@ def _provider_name(ref: SecretRef) -> str:
     return name
 
 
-def provider_for(ref: SecretRef) -> SecretsProvider:
+def provider_for(ref: SecretRef, *, env_prefix: str = DEFAULT_ENV_PREFIX) -> SecretsProvider:
     """A new provider for ``ref.provider``, configured from the environment and the ref."""
     name = _provider_name(ref)
     if name == "hashicorp_vault":
@@ -395,7 +412,7 @@ def provider_for(ref: SecretRef) -> SecretsProvider:
         return AwsSecrets()
     if name == "azure_keyvault":
         return AzureKeyVaultSecrets(ref.vault_url)
-    return EnvSecrets()
+    return EnvSecrets(prefix=env_prefix)
 
 
 class RoutingSecrets:
@@ -406,7 +423,9 @@ class RoutingSecrets:
     use and kept, so its cache lasts as long as this object.
     """
 
-    def __init__(self, providers: Mapping[str, SecretsProvider] | None = None) -> None:
+    def __init__(self, providers: Mapping[str, SecretsProvider] | None = None, *,
+                 env_prefix: str = DEFAULT_ENV_PREFIX) -> None:
+        self.env_prefix = env_prefix
         self._providers: dict[str, SecretsProvider] = {}
         for name, provider in (providers or {}).items():
             canonical = PROVIDER_ALIASES.get(name.strip().lower())
@@ -419,5 +438,5 @@ class RoutingSecrets:
         name = _provider_name(ref)
         provider = self._providers.get(name)
         if provider is None:
-            provider = self._providers[name] = provider_for(ref)
+            provider = self._providers[name] = provider_for(ref, env_prefix=self.env_prefix)
         return await provider.get(ref)

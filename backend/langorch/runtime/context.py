@@ -215,10 +215,12 @@ class RunContext:
                 names.update(SECRET_REF.findall(text))
         for name in names - set(self.secret_values):
             ref = next((s for s in self.ir.secrets if s.name == name), None)
-            if ref is None:
-                from langorch.ckp.ir import SecretRef
+            if ref is None:  # only what the procedure declares: never any variable of the server's environment
+                from langorch.runtime.errors import StepError
 
-                ref = SecretRef(name, "env_vars", name)
+                raise StepError(f"secret {name!r} is not declared: add it to "
+                                "global_config.secrets_config.secret_references", error_type="SecretNotDeclared",
+                                retryable=False, details={"secret": name})
             provider = self.services.secrets
             if provider is None:
                 from langorch.runtime.errors import StepError

@@ -277,7 +277,7 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         notifier=notifier,
         agents=DbAgentClient(sessions, http=http),
         llm=llm,
-        secrets=RoutingSecrets(),
+        secrets=RoutingSecrets(env_prefix=settings.secrets.env_prefix),
         step_store=DbStepStore(sessions, postgres=settings.db.is_postgres),
         resolver=DbProcedureResolver(sessions, cache),
         http=procedure_http,
