@@ -122,7 +122,7 @@ async def test_health_probe_marks_a_live_agent_online(client: httpx.AsyncClient,
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True and body["status_code"] == 200 and body["error"] is None
-    assert body["body"]["status"] == "ok"
+    assert "body" not in body, "the probe reports reachability, never what the URL answered"
     assert body["agent"]["status"] == "online" and body["agent"]["last_heartbeat_at"] is not None
     assert (await client.get("/api/agents/w1")).json()["status"] == "online"
 
@@ -149,3 +149,13 @@ async def test_health_probe_keeps_a_disabled_agent_disabled(client: httpx.AsyncC
 
     assert body["ok"] is True and body["agent"]["status"] == "disabled"
     assert_error(await client.post("/api/agents/nope/health"), 404, "not_found")
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:9/admin?x=", "http://127.0.0.1:9/#frag",
+                                      "http://user:pw@127.0.0.1:9"])
+async def test_an_agent_url_with_a_query_fragment_or_credentials_is_422(client: httpx.AsyncClient,
+                                                                        base_url: str) -> None:
+    response = await client.post("/api/agents", json={"name": "a", "channel": "WEB", "base_url": base_url})
+
+    assert response.status_code == 422, response.text
+    assert "base_url" in response.text

@@ -65,4 +65,4 @@ async def check_agent_health(agent_id: str, session: Session) -> Any:
     """Probe the agent's ``GET /health`` now and record online/offline."""
     row, health = await service.check_health(session, agent_id)
     return {"ok": health.ok, "status_code": health.status_code, "latency_ms": round(health.latency_ms, 3),
-            "error": health.error, "body": health.body, "agent": row}
+            "error": health.error, "agent": row}

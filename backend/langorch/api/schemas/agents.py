@@ -36,6 +36,11 @@ def _usable_url(value: str | None) -> str | None:
         raise ValueError(f"base_url is not a usable URL: {exc}") from exc
     if not url.host:
         raise ValueError("base_url has no host")
+    if url.query or url.fragment or "?" in value or "#" in value:
+        raise ValueError("base_url must be a base URL without a query (?) or fragment (#): LangOrch appends "
+                         "/execute and /health to it")
+    if url.userinfo:
+        raise ValueError("base_url must not hold credentials (user:password@); give the agent a token instead")
     return value
 
 
@@ -103,13 +108,13 @@ class AgentRead(ApiModel):
 
 
 class AgentHealthRead(BaseModel):
-    """The result of probing ``GET {base_url}/health``; the agent row is updated with it."""
+    """The result of probing ``GET {base_url}/health``: reachability and status only (what the
+    agent answered is never passed on); the agent row is updated with it."""
 
     ok: bool
     status_code: int | None = None
     latency_ms: float
     error: str | None = None
-    body: Any = None
     agent: AgentRead
 
 

@@ -885,12 +885,11 @@ export type components = {
         };
         /**
          * AgentHealthRead
-         * @description The result of probing ``GET {base_url}/health``; the agent row is updated with it.
+         * @description The result of probing ``GET {base_url}/health``: reachability and status only (what the
+         *     agent answered is never passed on); the agent row is updated with it.
          */
         AgentHealthRead: {
             agent: components["schemas"]["AgentRead"];
-            /** Body */
-            body?: unknown;
             /** Error */
             error?: string | null;
             /** Latency Ms */
