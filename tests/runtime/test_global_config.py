@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,12 +14,6 @@ import pytest_asyncio
 from langorch.connectors.agents import HttpAgentClient
 from tests.fakes.agent_server import FakeAgentServer
 from tests.runtime.harness import Harness, TinyHttp, ckp, compile_ok, end, seq
-
-
-@pytest.fixture
-def http_service() -> Iterator[TinyHttp]:
-    with TinyHttp() as server:
-        yield server
 
 
 @pytest_asyncio.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,6 @@ import pytest
 from langorch.runtime.netguard import NetPolicy, UrlNotAllowed, blocked_rule, guarded_client
 from tests.fakes._http import JsonReply, LoopbackJsonServer
 from tests.runtime.harness import Harness, TinyHttp, ckp, end, seq
-
-
-@pytest.fixture
-def http_service() -> Iterator[TinyHttp]:
-    with TinyHttp() as server:
-        yield server
 
 
 def _fetch(url: str) -> dict[str, Any]:

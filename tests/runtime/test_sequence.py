@@ -3,7 +3,7 @@ waits, timeouts, retries with backoff, error handlers and validations."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +12,6 @@ import pytest_asyncio
 from langorch.connectors.agents import HttpAgentClient
 from tests.fakes.agent_server import FakeAgentServer
 from tests.runtime.harness import Harness, RecordingSleep, TinyHttp, ckp, compile_ok, end, seq
-
-
-@pytest.fixture
-def http_service() -> Iterator[TinyHttp]:
-    with TinyHttp() as server:
-        yield server
 
 
 @pytest_asyncio.fixture
