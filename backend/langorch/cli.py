@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_server_commands(sub)
     _add_runtime_commands(sub)
     _add_worker_command(sub)
+    _add_secrets_command(sub)
     return parser
 
 
@@ -379,6 +380,12 @@ def _add_worker_command(sub: Any) -> None:
     from langorch.worker.cli import add_worker_command
 
     add_worker_command(sub)
+
+
+def _add_secrets_command(sub: Any) -> None:
+    from langorch.secrets_cli import add_secrets_command
+
+    add_secrets_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
