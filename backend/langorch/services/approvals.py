@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.runtime.executors.human_approval import APPROVE, REJECT
 from langorch.runtime.runner import PendingApproval
+from langorch.services.audit import record_system
 from langorch.services.errors import Conflict, Invalid, NotFound
 from langorch.services.hub import Hub
 from langorch.services.queue import enqueue
@@ -212,6 +213,8 @@ async def expire_due(sessions: async_sessionmaker[AsyncSession], hub: Hub, now: 
                 "interrupt_id": interrupt_id, "approval_id": approval_id,
                 "decision": {"decision": "timeout", "decided_by": "system", "comment": "approval expired",
                              "input": None}})
+            await record_system(session, "approval.timeout", subject_type="approval", subject_id=approval_id,
+                                details={"run_id": run_id, "decision": "timeout"})
             expired.append((approval_id, run_id))
         await session.commit()
     if expired:

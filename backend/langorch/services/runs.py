@@ -24,6 +24,7 @@ from langorch.runtime.modes import resolve_mode
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import RunOutcome
 from langorch.services import checkpoints
+from langorch.services.audit import record_system
 from langorch.services.errors import Conflict, Invalid, NotFound
 from langorch.services.queue import enqueue
 from langorch.services.runtime_wiring import ServerRuntime, pick_version
@@ -194,6 +195,9 @@ async def _close_pending_approvals(session: AsyncSession, run_id: str, status: s
     if ids:
         await session.execute(update(Approval).where(Approval.approval_id.in_(ids), Approval.status == "pending")
                               .values(status=status, decided_at=_now(), decided_by="system"))
+        for approval_id in ids:  # closed with their run: the system's decision, not a person's
+            await record_system(session, "approval.cancel", subject_type="approval",
+                                subject_id=approval_id, details={"run_id": run_id, "status": status})
     return ids
 
 
