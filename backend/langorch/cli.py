@@ -184,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_runtime_commands(sub)
     _add_worker_command(sub)
     _add_secrets_command(sub)
+    _add_audit_command(sub)
     return parser
 
 
@@ -386,6 +387,12 @@ def _add_secrets_command(sub: Any) -> None:
     from langorch.secrets_cli import add_secrets_command
 
     add_secrets_command(sub)
+
+
+def _add_audit_command(sub: Any) -> None:
+    from langorch.audit_cli import add_audit_command
+
+    add_audit_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

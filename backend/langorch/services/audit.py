@@ -27,18 +27,22 @@ import json
 import logging
 import math
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from langorch.services.errors import Unavailable
+from langorch.store.db import make_engine, make_sessionmaker
 from langorch.store.models import AuditEntry
 
 __all__ = ["GENESIS", "HASHED_FIELDS", "Anchor", "AuditFilters", "AuditRecord", "Verification", "append",
-           "entry_hash", "export_entries", "head", "list_entries", "record", "record_system", "verify"]
+           "entry_hash", "export_entries", "head", "list_entries", "open_database", "record", "record_system",
+           "verify"]
 
 log = logging.getLogger(__name__)
 
@@ -345,3 +349,17 @@ async def verify(session: AsyncSession, anchors: Sequence[Anchor] = (), *, batch
                              f"entry {expected - 1}")
     return Verification(True, checked, None, None, last.seq if last else None, last.hash if last else None,
                         sorted(wanted))
+
+
+@asynccontextmanager
+async def open_database(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the database at ``url`` for a command run without a server; a database
+    that cannot be read (absent, not migrated) raises :class:`Unavailable`."""
+    engine = make_engine(url)
+    try:
+        yield make_sessionmaker(engine)
+    except SQLAlchemyError as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise Unavailable(f"cannot read the audit log: {first}") from exc
+    finally:
+        await engine.dispose()
