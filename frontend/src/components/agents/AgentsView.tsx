@@ -12,6 +12,7 @@ import { useActionCatalog } from "@/hooks/useActionCatalog";
 import { useAgentHealthCheck } from "@/hooks/useAgentHealthCheck";
 import { useAgentPools } from "@/hooks/useAgentPools";
 import { useAgents } from "@/hooks/useAgents";
+import { useCan } from "@/hooks/useCan";
 import { useDeleteAgent } from "@/hooks/useDeleteAgent";
 import { useSaveAgent } from "@/hooks/useSaveAgent";
 import { useToast } from "@/hooks/useToast";
@@ -20,7 +21,7 @@ import type { AgentRead } from "@/lib/api/models";
 import { plural } from "@/lib/format/format";
 import { AgentForm } from "./AgentForm";
 
-function AgentCard({ agent: a, onDelete }: { agent: AgentRead; onDelete: () => void }) {
+function AgentCard({ agent: a, onDelete, mayManage }: { agent: AgentRead; onDelete: () => void; mayManage: boolean }) {
   const save = useSaveAgent();
   const health = useAgentHealthCheck();
   const toast = useToast();
@@ -70,7 +71,8 @@ function AgentCard({ agent: a, onDelete }: { agent: AgentRead; onDelete: () => v
           </span>
         ))}
       </p>
-      <div className="mt-1 flex flex-wrap gap-2">
+      {mayManage ? (
+      <div className="mt-1 flex flex-wrap gap-2" data-testid="agent-actions">
         <Button size="sm" onClick={toggle} disabled={save.isPending}>
           Mark {online ? "offline" : "online"}
           <span className="sr-only"> {a.name}</span>
@@ -87,6 +89,7 @@ function AgentCard({ agent: a, onDelete }: { agent: AgentRead; onDelete: () => v
           Delete<span className="sr-only"> {a.name}</span>
         </Button>
       </div>
+      ) : null}
     </li>
   );
 }
@@ -99,15 +102,19 @@ export function AgentsView() {
   const toast = useToast();
   const [adding, setAdding] = useState(false);
   const [target, setTarget] = useState<AgentRead | null>(null);
+  // Registering, changing, probing and deleting agents is the operator's.
+  const mayManage = useCan().can("operator");
   return (
     <>
       <PageHeader
         title="Agents"
         subtitle="Workers that run steps for a channel. Runs pick an online agent whose circuit is closed, pool by pool, round-robin."
         actions={
-          <Button variant="primary" onClick={() => setAdding(true)}>
-            Register agent
-          </Button>
+          mayManage ? (
+            <Button variant="primary" onClick={() => setAdding(true)}>
+              Register agent
+            </Button>
+          ) : null
         }
       />
       {agents.isError ? <ErrorBox error={agents.error} /> : null}
@@ -119,7 +126,7 @@ export function AgentsView() {
       ) : null}
       <ul className="grid gap-4 lg:grid-cols-2 2xl:grid-cols-3" aria-label="Agents">
         {(agents.data?.items ?? []).map((a) => (
-          <AgentCard key={a.agent_id} agent={a} onDelete={() => setTarget(a)} />
+          <AgentCard key={a.agent_id} agent={a} onDelete={() => setTarget(a)} mayManage={mayManage} />
         ))}
       </ul>
       <div className="mt-6 grid gap-4 lg:grid-cols-2">

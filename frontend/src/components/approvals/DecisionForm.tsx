@@ -4,6 +4,7 @@ import { useId, useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { inputClass } from "@/components/ui/Field";
 import { useApproverName } from "@/hooks/useApproverName";
+import { useCan } from "@/hooks/useCan";
 import { useDecideApproval } from "@/hooks/useDecideApproval";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
@@ -29,10 +30,13 @@ export function DecisionForm({
     },
     onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
   });
-  const [name, setName] = useApproverName();
+  const [typedName, setName] = useApproverName();
   const [comment, setComment] = useState("");
   const [input, setInput] = useState("");
   const id = useId();
+  const perms = useCan();
+  // With authentication the server records the signed-in identity as the decider.
+  const name = perms.me ? perms.me.name : typedName;
 
   if (a.status !== "pending") {
     return (
@@ -40,6 +44,14 @@ export function DecisionForm({
         <strong>{decisionLabel(a.decision ?? a.status)}</strong>
         {a.decided_by ? ` by ${a.decided_by}` : ""}
         {a.comment ? ` — “${a.comment}”` : ""}
+      </p>
+    );
+  }
+
+  if (!perms.canAnywhere("approver")) {
+    return (
+      <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="decision-not-allowed">
+        {perms.ready ? "Deciding approvals needs the approver role." : "Checking your role…"}
       </p>
     );
   }
@@ -61,10 +73,16 @@ export function DecisionForm({
     <div className={`flex flex-col gap-3 ${compact ? "" : "max-w-xl"}`}>
       {!compact ? (
         <div className="grid gap-3 sm:grid-cols-2">
-          <div>
-            <label htmlFor={`${id}-who`} className="mb-1 block text-sm font-medium">Your name</label>
-            <input id={`${id}-who`} className={inputClass} value={name} autoComplete="name" onChange={(e) => setName(e.target.value)} />
-          </div>
+          {perms.me ? (
+            <p className="text-sm">
+              Deciding as <strong data-testid="decider-name">{perms.me.name}</strong>
+            </p>
+          ) : (
+            <div>
+              <label htmlFor={`${id}-who`} className="mb-1 block text-sm font-medium">Your name</label>
+              <input id={`${id}-who`} className={inputClass} value={typedName} autoComplete="name" onChange={(e) => setName(e.target.value)} />
+            </div>
+          )}
           <div>
             <label htmlFor={`${id}-comment`} className="mb-1 block text-sm font-medium">Comment</label>
             <input id={`${id}-comment`} className={inputClass} value={comment} onChange={(e) => setComment(e.target.value)} />

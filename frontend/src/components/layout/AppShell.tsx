@@ -4,29 +4,33 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { useApprovalStream } from "@/hooks/useApprovalStream";
+import { useCan } from "@/hooks/useCan";
 import { usePendingApprovalCount } from "@/hooks/usePendingApprovalCount";
+import { isLoginPath } from "@/lib/api/session";
 import { ApprovalsLiveContext } from "./live-context";
+import { isActive, visibleNav } from "./nav";
 import { ThemeToggle } from "./ThemeToggle";
+import { UserBox } from "./UserBox";
 
-const NAV = [
-  { href: "/", label: "Dashboard" },
-  { href: "/procedures", label: "Procedures" },
-  { href: "/runs", label: "Runs" },
-  { href: "/approvals", label: "Approvals" },
-  { href: "/agents", label: "Agents" },
-  { href: "/projects", label: "Projects" },
-  { href: "/leases", label: "Leases" },
-] as const;
-
-function isActive(pathname: string, href: string): boolean {
-  const path = pathname.replace(/\/+$/, "").replace(/\.html$/, "") || "/";
-  return href === "/" ? path === "/" : path === href || path.startsWith(`${href}/`);
-}
-
+/** The login page stands alone: no navigation, no live streams, nothing that needs a session. */
 export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
+  if (isLoginPath(pathname)) {
+    return (
+      <main id="main" className="min-h-screen px-4 py-6">
+        {children}
+      </main>
+    );
+  }
+  return <SignedInShell pathname={pathname}>{children}</SignedInShell>;
+}
+
+function SignedInShell({ pathname, children }: { pathname: string; children: ReactNode }) {
   const live = useApprovalStream();
   const pending = usePendingApprovalCount();
+  const perms = useCan();
+  const nav = visibleNav(perms.canAnywhere);
+  const me = perms.me;
   return (
     <ApprovalsLiveContext.Provider value={live}>
     <div className="flex min-h-screen flex-col md:flex-row">
@@ -43,9 +47,9 @@ export function AppShell({ children }: { children: ReactNode }) {
           </Link>
           <p className="text-xs text-slate-400">Procedure operations</p>
         </div>
-        <nav aria-label="Main" className="flex-1 px-2">
+        <nav aria-label="Main" className="flex-1 overflow-y-auto px-2">
           <ul className="flex flex-row flex-wrap gap-1 md:flex-col">
-            {NAV.map((item) => {
+            {nav.map((item) => {
               const active = isActive(pathname, item.href);
               return (
                 <li key={item.href}>
@@ -72,11 +76,21 @@ export function AppShell({ children }: { children: ReactNode }) {
             })}
           </ul>
         </nav>
-        <div className="border-t border-slate-800 p-2">
+        <div className="flex flex-col gap-1 border-t border-slate-800 p-2">
+          {me ? <UserBox me={me} /> : null}
           <ThemeToggle />
         </div>
       </aside>
       <main id="main" className="min-w-0 flex-1 px-4 py-6 md:px-8">
+        {me?.must_change_password && !isActive(pathname, "/account") ? (
+          <p role="status" className="mb-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+            You signed in with a one-time password.{" "}
+            <Link href="/account?change=1" className="font-medium underline underline-offset-2">
+              Change your password
+            </Link>
+            .
+          </p>
+        ) : null}
         {children}
       </main>
     </div>

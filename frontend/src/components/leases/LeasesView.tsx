@@ -7,6 +7,7 @@ import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Time } from "@/components/ui/Time";
+import { useCan } from "@/hooks/useCan";
 import { useLeases } from "@/hooks/useLeases";
 import { useNow } from "@/hooks/useNow";
 import { useReleaseLease } from "@/hooks/useReleaseLease";
@@ -23,6 +24,8 @@ export function LeasesView() {
   const toast = useToast();
   const now = useNow(true, 10_000);
   const [target, setTarget] = useState<LeaseRead | null>(null);
+  // Forcing a lease free is the operator's.
+  const mayRelease = useCan().can("operator");
   return (
     <>
       <PageHeader title="Resource leases" subtitle="Exclusive claims that runs hold on shared resources (a desktop, a mailbox, a file). Refreshed every 10 s." />
@@ -70,7 +73,7 @@ export function LeasesView() {
                     </td>
                     <td className="pr-3">{l.active ? "active" : l.released_at ? "released" : "expired"}</td>
                     <td className="text-right">
-                      {l.active ? (
+                      {l.active && mayRelease ? (
                         <Button size="sm" variant="danger" onClick={() => setTarget(l)}>
                           Force release<span className="sr-only"> {l.resource_key}</span>
                         </Button>

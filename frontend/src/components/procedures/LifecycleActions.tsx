@@ -4,12 +4,15 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
+import { useCan } from "@/hooks/useCan";
 import { useDeleteProcedure } from "@/hooks/useDeleteProcedure";
 import { useProcedureStatus } from "@/hooks/useProcedureStatus";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { ProcedureDetail, ProcedureStatus } from "@/lib/api/models";
 import { plural } from "@/lib/format/format";
+import { RUN_MODES } from "@/lib/format/labels";
+import { allowedRunModes } from "@/lib/auth/roles";
 
 const NEXT: Record<ProcedureStatus, { status: ProcedureStatus; label: string }[]> = {
   draft: [{ status: "active", label: "Activate" }],
@@ -27,6 +30,9 @@ export function LifecycleActions({ procedure: p, onRun }: { procedure: Procedure
   const status = useProcedureStatus();
   const remove = useDeleteProcedure();
   const [confirm, setConfirm] = useState(false);
+  const perms = useCan();
+  const project = p.project_id ?? null;
+  const mayRun = perms.ready && allowedRunModes(perms.me, RUN_MODES, project).length > 0;
   const change = (next: ProcedureStatus) =>
     status.mutate(
       { procedureId: p.procedure_id, version: p.version, status: next },
@@ -37,17 +43,21 @@ export function LifecycleActions({ procedure: p, onRun }: { procedure: Procedure
     );
   return (
     <>
-      {NEXT[p.status].map((n) => (
+      {(perms.can("author", project) ? NEXT[p.status] : []).map((n) => (
         <Button key={n.status} onClick={() => change(n.status)} disabled={status.isPending}>
           {n.label}
         </Button>
       ))}
-      <Button variant="danger" onClick={() => setConfirm(true)}>
-        Delete version
-      </Button>
-      <Button variant="primary" onClick={onRun} disabled={p.status === "archived"}>
-        Run…
-      </Button>
+      {perms.can("operator", project) ? (
+        <Button variant="danger" onClick={() => setConfirm(true)} data-testid="delete-procedure">
+          Delete version
+        </Button>
+      ) : null}
+      {mayRun ? (
+        <Button variant="primary" onClick={onRun} disabled={p.status === "archived"} data-testid="run-procedure">
+          Run…
+        </Button>
+      ) : null}
       <ConfirmDialog
         open={confirm}
         title="Delete this version?"

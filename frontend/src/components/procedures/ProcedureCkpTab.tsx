@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useMemo, useState } from "react";
 import { CkpWorkbench, useWorkbenchProblems } from "@/components/ckp/CkpWorkbench";
 import { Button } from "@/components/ui/Button";
+import { useCan } from "@/hooks/useCan";
 import { useImportProcedure } from "@/hooks/useImportProcedure";
 import { useProcedureVersions } from "@/hooks/useProcedureVersions";
 import { useToast } from "@/hooks/useToast";
@@ -35,6 +36,8 @@ export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }
     [p.version, versions.data],
   );
   const blocked = state.errors > 0;
+  const perms = useCan();
+  const mayEdit = perms.can("author", p.project_id ?? null);
 
   const onError = (err: unknown) => {
     if (err instanceof ApiError && err.diagnostics.length > 0) setRejected({ text, diagnostics: err.diagnostics });
@@ -75,34 +78,43 @@ export function ProcedureCkpTab({ procedure: p }: { procedure: ProcedureDetail }
         </p>
       ) : null}
       <CkpWorkbench text={text} onChange={setText} state={state} label={`CKP JSON of ${p.procedure_id} ${p.version}`} />
-      <div className="mt-4 flex flex-wrap gap-2">
-        {!frozen && sameVersion ? (
-          <Button variant="primary" onClick={saveInPlace} disabled={!changed || blocked || update.isPending}>
-            {update.isPending ? "Saving…" : "Save"}
+      {!mayEdit ? (
+        <p className="mt-3 text-sm text-slate-600 dark:text-slate-400" data-testid="ckp-read-only">
+          {perms.ready ? "Saving changes needs the author role: what you type here stays in this page." : "Checking your role…"}
+        </p>
+      ) : null}
+      {mayEdit ? (
+        <>
+        <div className="mt-4 flex flex-wrap gap-2">
+          {!frozen && sameVersion ? (
+            <Button variant="primary" onClick={saveInPlace} disabled={!changed || blocked || update.isPending}>
+              {update.isPending ? "Saving…" : "Save"}
+            </Button>
+          ) : null}
+          <Button
+            variant={frozen || !sameVersion ? "primary" : "secondary"}
+            onClick={saveAsNew}
+            disabled={!changed || blocked || create.isPending}
+            aria-describedby="ckp-save-reason"
+            data-testid="save-as-new-version"
+          >
+            {sameVersion ? `Save as new version ${newVersion}` : `Save as version ${docVersion}`}
           </Button>
-        ) : null}
-        <Button
-          variant={frozen || !sameVersion ? "primary" : "secondary"}
-          onClick={saveAsNew}
-          disabled={!changed || blocked || create.isPending}
-          aria-describedby="ckp-save-reason"
-          data-testid="save-as-new-version"
-        >
-          {sameVersion ? `Save as new version ${newVersion}` : `Save as version ${docVersion}`}
-        </Button>
-        <Button onClick={() => setText(original)} disabled={!dirty}>
-          Discard changes
-        </Button>
-      </div>
-      <p id="ckp-save-reason" className="mt-2 text-xs text-slate-600 dark:text-slate-400">
-        {!state.doc
-          ? "The document is not valid JSON yet."
-          : blocked
-            ? "Fix the errors above to save."
-            : !changed
-              ? "Nothing to save: the document is the stored one. Edit it to save a new version."
-              : null}
-      </p>
+          <Button onClick={() => setText(original)} disabled={!dirty}>
+            Discard changes
+          </Button>
+        </div>
+        <p id="ckp-save-reason" className="mt-2 text-xs text-slate-600 dark:text-slate-400">
+          {!state.doc
+            ? "The document is not valid JSON yet."
+            : blocked
+              ? "Fix the errors above to save."
+              : !changed
+                ? "Nothing to save: the document is the stored one. Edit it to save a new version."
+                : null}
+        </p>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Pagination } from "@/components/ui/Pagination";
 import { StatusBadge } from "@/components/ui/StatusBadge";
 import { Time } from "@/components/ui/Time";
+import { useCan } from "@/hooks/useCan";
 import { useDebouncedValue } from "@/hooks/useDebouncedValue";
 import { useProcedures } from "@/hooks/useProcedures";
 import { useProjects } from "@/hooks/useProjects";
@@ -29,6 +30,7 @@ export function ProcedureListView() {
   const offset = Number(params.get("offset") ?? "0") || 0;
   const projects = useProjects();
   const list = useProcedures({ search: debounced, status, project_id: project, tags: debouncedTags, limit: LIMIT, offset });
+  const perms = useCan();
   const projectName = new Map((projects.data?.items ?? []).map((p) => [p.id, p.name]));
 
   return (
@@ -37,9 +39,11 @@ export function ProcedureListView() {
         title="Procedures"
         subtitle="CKP procedures this server can run. Newest version of each is shown."
         actions={
-          <Link href="/procedures/import" className={buttonClass("primary")}>
-            Import procedure
-          </Link>
+          perms.canAnywhere("author") ? (
+            <Link href="/procedures/import" className={buttonClass("primary")} data-testid="import-procedure-link">
+              Import procedure
+            </Link>
+          ) : null
         }
       />
       <Card>

@@ -8,6 +8,7 @@ import { ErrorBox } from "@/components/ui/ErrorBox";
 import { TextField } from "@/components/ui/Field";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Time } from "@/components/ui/Time";
+import { useCan } from "@/hooks/useCan";
 import { useDeleteProject } from "@/hooks/useDeleteProject";
 import { useProjectCost } from "@/hooks/useProjectCost";
 import { useProjects } from "@/hooks/useProjects";
@@ -71,12 +72,16 @@ export function ProjectsView() {
   const toast = useToast();
   const [editing, setEditing] = useState<string | null>(null);
   const [target, setTarget] = useState<ProjectRead | null>(null);
+  // Creating, editing and deleting projects is the admin's.
+  const mayManage = useCan().can("admin");
   return (
     <>
       <PageHeader title="Projects" subtitle="Group procedures and runs, and see what they cost." />
-      <Card title="New project" className="mb-4">
-        <ProjectForm onDone={() => undefined} />
-      </Card>
+      {mayManage ? (
+        <Card title="New project" className="mb-4">
+          <ProjectForm onDone={() => undefined} />
+        </Card>
+      ) : null}
       <Card>
         {projects.isError ? <ErrorBox error={projects.error} /> : null}
         {projects.isPending ? <Loading /> : null}
@@ -101,12 +106,16 @@ export function ProjectsView() {
                   <Link href={`/procedures?project=${encodeURIComponent(p.id)}`} className="text-sm text-blue-700 underline underline-offset-2 dark:text-blue-300">
                     Procedures<span className="sr-only"> of {p.name}</span>
                   </Link>
-                  <Button size="sm" onClick={() => setEditing(p.id)}>
-                    Edit<span className="sr-only"> {p.name}</span>
-                  </Button>
-                  <Button size="sm" variant="danger" onClick={() => setTarget(p)}>
-                    Delete<span className="sr-only"> {p.name}</span>
-                  </Button>
+                  {mayManage ? (
+                    <>
+                      <Button size="sm" onClick={() => setEditing(p.id)}>
+                        Edit<span className="sr-only"> {p.name}</span>
+                      </Button>
+                      <Button size="sm" variant="danger" onClick={() => setTarget(p)}>
+                        Delete<span className="sr-only"> {p.name}</span>
+                      </Button>
+                    </>
+                  ) : null}
                 </div>
               )}
             </li>

@@ -5,6 +5,7 @@ import { useMemo, useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { Dialog } from "@/components/ui/Dialog";
+import { useCan } from "@/hooks/useCan";
 import { useCancelRun } from "@/hooks/useCancelRun";
 import { useDeleteRun } from "@/hooks/useDeleteRun";
 import { useProcedure } from "@/hooks/useProcedure";
@@ -29,6 +30,9 @@ export function RunActions({ run: r }: { run: RunRead }) {
   const fields = useMemo(() => declaredVariables(procedure.data?.ckp_json.variables_schema), [procedure.data]);
   const active = !isTerminal(r.status);
   const failedAt = failingNode(r);
+  // Cancel, retry and delete are the operator's (on the run's project).
+  const mayOperate = useCan().can("operator", r.project_id ?? null);
+  if (!mayOperate) return null;
 
   return (
     <>

@@ -9,6 +9,7 @@ import { Card, Empty, Loading } from "@/components/ui/Page";
 import { Time } from "@/components/ui/Time";
 import { useRunArtifacts } from "@/hooks/useRunArtifacts";
 import { apiUrl } from "@/lib/api/base";
+import { sessionFetch } from "@/lib/api/session";
 import type { ArtifactRead } from "@/lib/api/models";
 
 function contentUrl(a: ArtifactRead): string {
@@ -39,7 +40,7 @@ function Preview({ artifact }: { artifact: ArtifactRead }) {
     queryKey: ["artifact-text", artifact.artifact_id],
     enabled: isText && artifact.size <= PREVIEW_LIMIT,
     queryFn: async () => {
-      const res = await fetch(contentUrl(artifact));
+      const res = await sessionFetch(contentUrl(artifact));
       if (!res.ok) throw new Error(`HTTP ${String(res.status)}: the content is not stored on this server`);
       return res.text();
     },

@@ -11,13 +11,22 @@ import { formToInputs, inputFields, plainInputMessage, toRaw, type RawValue, typ
 export interface ModeChoice {
   defaultMode: RunMode;
   testData: number;
+  /** The modes the user may start (by role); all of them when absent. */
+  allowed?: readonly RunMode[];
+}
+
+/** The mode a form starts with: the procedure's default when it is allowed, else the first allowed one. */
+export function initialMode(choice: ModeChoice | undefined): RunMode {
+  if (!choice) return "production";
+  const allowed = choice.allowed ?? RUN_MODES;
+  return allowed.includes(choice.defaultMode) ? choice.defaultMode : (allowed[0] ?? choice.defaultMode);
 }
 
 function ModeField({ idPrefix, choice, mode, onChange }: { idPrefix: string; choice: ModeChoice; mode: RunMode; onChange: (m: RunMode) => void }) {
   return (
     <fieldset className="flex flex-col gap-1.5" data-testid="run-mode" data-mode={mode}>
       <legend className="mb-1 text-sm font-medium">Mode</legend>
-      {RUN_MODES.map((m) => {
+      {(choice.allowed ?? RUN_MODES).map((m) => {
         const id = `${idPrefix}-mode-${m}`;
         return (
           <div key={m} className="flex items-start gap-2">
@@ -104,7 +113,7 @@ export function RunInputsForm({
   modeChoice?: ModeChoice;
 }) {
   const fields = useMemo(() => inputFields(all), [all]);
-  const [mode, setMode] = useState<RunMode>(modeChoice?.defaultMode ?? "production");
+  const [mode, setMode] = useState<RunMode>(() => initialMode(modeChoice));
   const [raw, setRaw] = useState<Record<string, RawValue>>(() => initial(fields, values));
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const [submitted, setSubmitted] = useState(false);

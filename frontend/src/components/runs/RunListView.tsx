@@ -10,6 +10,7 @@ import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Pagination } from "@/components/ui/Pagination";
 import { StatusBadge } from "@/components/ui/StatusBadge";
 import { Time } from "@/components/ui/Time";
+import { useCan } from "@/hooks/useCan";
 import { useCancelRun } from "@/hooks/useCancelRun";
 import { useCleanupRuns } from "@/hooks/useCleanupRuns";
 import { useDebouncedValue } from "@/hooks/useDebouncedValue";
@@ -74,8 +75,12 @@ export function RunListView() {
   const remove = useDeleteRun();
   const cleanup = useCleanupRuns();
 
+  const perms = useCan();
+  // Bulk cancel and delete are the operator's (per run's project); the history clean-up the admin's.
+  const mayOperate = perms.canAnywhere("operator");
+  const mayCleanup = perms.can("admin");
   const items = runs.data?.items ?? [];
-  const chosen = items.filter((r) => selected.has(r.run_id));
+  const chosen = items.filter((r) => selected.has(r.run_id) && perms.can("operator", r.project_id ?? null));
   const cancellable = chosen.filter((r) => !isTerminal(r.status));
   const deletable = chosen.filter((r) => isTerminal(r.status));
   const allChecked = items.length > 0 && items.every((r) => selected.has(r.run_id));
@@ -112,9 +117,11 @@ export function RunListView() {
         title="Runs"
         subtitle="Every run, newest first. Select runs to cancel or delete them together."
         actions={
-          <Button onClick={() => setBulk("cleanup")} title="Delete finished runs older than the date range start">
-            Clean up history…
-          </Button>
+          mayCleanup ? (
+            <Button onClick={() => setBulk("cleanup")} title="Delete finished runs older than the date range start">
+              Clean up history…
+            </Button>
+          ) : null
         }
       />
       <Card>
@@ -158,6 +165,7 @@ export function RunListView() {
             </div>
           </fieldset>
         </form>
+        {mayOperate ? (
         <div className="my-3 flex flex-wrap items-center gap-2" role="toolbar" aria-label="Bulk actions">
           <span className="text-sm text-slate-600 dark:text-slate-400" aria-live="polite">
             {selected.size} selected
@@ -169,6 +177,7 @@ export function RunListView() {
             Delete selected ({deletable.length})
           </Button>
         </div>
+        ) : null}
         {runs.isError ? <ErrorBox error={runs.error} title="Could not load runs" /> : null}
         {runs.isPending ? <Loading /> : null}
         {runs.data && items.length === 0 ? <Empty>No runs match these filters.</Empty> : null}
@@ -178,14 +187,16 @@ export function RunListView() {
               <caption className="sr-only">Runs</caption>
               <thead className="border-b border-slate-200 text-xs text-slate-600 uppercase dark:border-slate-700 dark:text-slate-400">
                 <tr>
-                  <th scope="col" className="py-2 pr-2">
-                    <input
-                      type="checkbox"
-                      aria-label="Select all runs on this page"
-                      checked={allChecked}
-                      onChange={() => setSelected(allChecked ? new Set() : new Set(items.map((r) => r.run_id)))}
-                    />
-                  </th>
+                  {mayOperate ? (
+                    <th scope="col" className="py-2 pr-2">
+                      <input
+                        type="checkbox"
+                        aria-label="Select all runs on this page"
+                        checked={allChecked}
+                        onChange={() => setSelected(allChecked ? new Set() : new Set(items.map((r) => r.run_id)))}
+                      />
+                    </th>
+                  ) : null}
                   <th scope="col" className="py-2 pr-3">Run</th>
                   <th scope="col" className="py-2 pr-3">Procedure</th>
                   <th scope="col" className="py-2 pr-3">Status</th>
@@ -199,9 +210,11 @@ export function RunListView() {
               <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
                 {items.map((r) => (
                   <tr key={r.run_id} data-testid="run-row" data-run={r.run_id}>
-                    <td className="py-2 pr-2">
-                      <input type="checkbox" aria-label={`Select run ${shortId(r.run_id)}`} checked={selected.has(r.run_id)} onChange={() => toggle(r.run_id)} />
-                    </td>
+                    {mayOperate ? (
+                      <td className="py-2 pr-2">
+                        <input type="checkbox" aria-label={`Select run ${shortId(r.run_id)}`} checked={selected.has(r.run_id)} onChange={() => toggle(r.run_id)} />
+                      </td>
+                    ) : null}
                     <td className="py-2 pr-3">
                       <Link href={runHref(r.run_id)} className="font-mono text-blue-700 underline underline-offset-2 dark:text-blue-300">
                         {shortId(r.run_id)}

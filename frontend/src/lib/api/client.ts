@@ -5,13 +5,21 @@
  */
 import createClient from "openapi-fetch";
 import { apiBase } from "./base";
-import { toApiError } from "./errors";
+import { parseRetryAfter, toApiError } from "./errors";
 import type { paths } from "./schema";
+import type { SecurityPaths } from "./security-schema";
+import { sessionMiddleware } from "./session";
 
-export const api = createClient<paths>({
+/**
+ * Same-origin requests with the session cookie; writes carry the CSRF token and a 401
+ * sends the browser to the login page (lib/api/session.ts).
+ */
+export const api = createClient<paths & SecurityPaths>({
   baseUrl: apiBase(),
   headers: { Accept: "application/json" },
+  credentials: "same-origin",
 });
+api.use(sessionMiddleware);
 
 interface FetchResult<T> {
   data?: T;
@@ -29,7 +37,9 @@ export async function unwrap<T>(request: Promise<FetchResult<T>>): Promise<T> {
   }
   const { data, error, response } = result;
   if (!response.ok || error !== undefined) {
-    throw toApiError(response.status, error, `${response.status.toString()} ${response.statusText}`.trim());
+    const failure = toApiError(response.status, error, `${response.status.toString()} ${response.statusText}`.trim());
+    failure.retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+    throw failure;
   }
   return data as T;
 }

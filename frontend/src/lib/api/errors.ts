@@ -17,6 +17,8 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly details: unknown;
+  /** Seconds to wait before trying again (a 429's Retry-After), when the server said. */
+  retryAfter: number | null = null;
 
   constructor(status: number, code: string, message: string, details: unknown) {
     super(message);
@@ -70,6 +72,15 @@ export function toApiError(status: number, body: unknown, fallback: string): Api
     return new ApiError(status, "error", typeof body.detail === "string" ? body.detail : fallback, body.detail);
   }
   return new ApiError(status, status === 0 ? "network" : "error", fallback, body);
+}
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), or null. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  const seconds = Number(value.trim());
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** A one-line text for a toast. */

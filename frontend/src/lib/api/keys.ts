@@ -24,4 +24,12 @@ export const keys = {
   leases: (all: boolean) => ["leases", all] as const,
   health: ["health"] as const,
   queue: ["queue"] as const,
+  authStatus: ["auth", "status"] as const,
+  me: ["auth", "me"] as const,
+  users: ["users"] as const,
+  apiKeys: ["api-keys"] as const,
+  audit: ["audit"] as const,
+  auditList: (filters: object) => ["audit", "list", filters] as const,
+  auditVerify: ["audit", "verify"] as const,
+  secrets: ["secrets"] as const,
 };

@@ -38,3 +38,24 @@ export const TERMINAL_RUN_STATUSES: RunStatus[] = ["completed", "failed", "cance
 export function isTerminal(status: string | null | undefined): boolean {
   return (TERMINAL_RUN_STATUSES as string[]).includes(status ?? "");
 }
+
+// Security (auth, users, API keys, audit, secrets): from the auth contract until the
+// server's schema has them (see security-schema.ts).
+export type {
+  ApiKeyCreate,
+  ApiKeyCreated,
+  ApiKeyRead,
+  AuditQuery,
+  AuditRead,
+  AuditVerify,
+  AuthStatus,
+  LoginResult,
+  Me,
+  Role,
+  SecretCreate,
+  SecretRead,
+  SecretRotate,
+  UserCreate,
+  UserRead,
+  UserUpdate,
+} from "./security-schema";

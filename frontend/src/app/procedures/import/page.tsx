@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
+import { RequireRole } from "@/components/auth/RequireRole";
 import { ImportView } from "@/components/procedures/ImportView";
 
 export const metadata: Metadata = { title: "Import procedure" };
@@ -7,7 +8,9 @@ export const metadata: Metadata = { title: "Import procedure" };
 export default function ImportPage() {
   return (
     <Suspense>
-      <ImportView />
+      <RequireRole role="author" title="Import procedure">
+        <ImportView />
+      </RequireRole>
     </Suspense>
   );
 }
