@@ -3,20 +3,26 @@
 A procedure names its secrets; the binder turns each into a
 :class:`~langorch.ckp.ir.SecretRef` ``(name, provider, key, vault_url)`` and the runtime
 asks a :class:`~langorch.runtime.ports.SecretsProvider` for the value at run time, so
-values never enter the IR, the checkpoints or an error message.
+values never enter the IR, the checkpoints or an error message. The built-in encrypted
+store (provider ``langorch``, alias ``builtin``) lives in
+:mod:`langorch.services.secret_store`; :class:`RoutingSecrets` dispatches to it too.
 
 Keys: ``VAR`` for ``env_vars`` (read from ``LANGORCH_SECRET_VAR``, see :class:`EnvSecrets`);
-``path`` or ``path#field`` for ``hashicorp_vault`` (KV v2);
+``path`` or ``path#field`` for ``hashicorp_vault`` (KV v2 or v1);
 ``secret-id`` or ``secret-id#field`` for ``aws_secrets`` (JSON secret strings are
 parsed); ``name`` or ``name#field`` for ``azure_keyvault`` (``#field`` parses the value
-as JSON).
+as JSON; ``_`` in a name becomes ``-``, which Key Vault names allow).
+
+Vault, AWS and Azure values are cached for ``cache_ttl_s`` seconds
+(:class:`~langorch.connectors.secret_cache.TtlCache`): a secret rotated in the service is
+read again after that long, without a restart.
 
 Every failure is a :class:`~langorch.runtime.errors.StepError` whose ``error_type`` is one of
 
     SecretNotFound         the secret or field does not exist          not retryable
     SecretAccessDenied     credentials missing, wrong or not allowed   not retryable
     SecretsUnavailable     the secrets service is down or throttling   retryable
-    SecretsConfigError     the provider lacks its address              not retryable
+    SecretsConfigError     the provider lacks its address or key       not retryable
     MissingDependency      the SDK is not installed (pip extra)        not retryable
     UnknownSecretsProvider no such provider                            not retryable
     SecretsError           anything else the SDK raised                not retryable
@@ -32,21 +38,27 @@ import importlib
 import json
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 from langorch.ckp.ir import SecretRef
+from langorch.connectors.secret_cache import DEFAULT_CACHE_TTL_S, TtlCache
 from langorch.runtime.errors import StepError
 from langorch.runtime.ports import SecretsProvider
 
 __all__ = [
+    "MASTER_KEY_VARIABLES",
+    "PROVIDER_ALIASES",
     "AwsSecrets",
     "AzureKeyVaultSecrets",
     "EnvSecrets",
     "RoutingSecrets",
     "VaultSecrets",
     "provider_for",
+    "secret_error",
+    "select_field",
+    "split_key",
 ]
 
 _EXTRA = "pip install 'langorch[secrets]'"
@@ -61,16 +73,26 @@ PROVIDER_ALIASES: Mapping[str, str] = {
     "aws_secrets": "aws_secrets",
     "azure": "azure_keyvault",
     "azure_keyvault": "azure_keyvault",
+    "langorch": "langorch",
+    "builtin": "langorch",
 }
+"""Provider names a procedure may write → canonical name."""
+
+MASTER_KEY_VARIABLES = frozenset({"LANGORCH_SECRET_KEY", "LANGORCH_SECRET_KEY_PREVIOUS", "LANGORCH_SECRET_KEY_NEW"})
+"""The built-in store's master keys: they carry the env provider's prefix, but no procedure may read them."""
 
 
-def _error(ref: SecretRef, error_type: str, message: str, *, retryable: bool = False) -> StepError:
+def secret_error(ref: SecretRef, error_type: str, message: str, *, retryable: bool = False) -> StepError:
+    """A StepError about ``ref`` that names the secret, its provider and key (never its value)."""
     return StepError(
         f"secret {ref.name!r} ({ref.provider or 'env_vars'} key {ref.key!r}): {message}",
         error_type=error_type,
         retryable=retryable,
         details={"secret": ref.name, "provider": ref.provider, "key": ref.key},
     )
+
+
+_error = secret_error
 
 
 def _require(module: str, ref: SecretRef, package: str) -> ModuleType:
@@ -83,12 +105,17 @@ def _require(module: str, ref: SecretRef, package: str) -> ModuleType:
         ) from exc
 
 
-def _split_key(key: str) -> tuple[str, str | None]:
+def split_key(key: str) -> tuple[str, str | None]:
+    """``name#field`` → ``(name, field)``; ``name`` → ``(name, None)``."""
     name, sep, field = key.partition("#")
     return name, (field if sep else None)
 
 
-def _select(ref: SecretRef, value: Any, field: str | None) -> Any:
+_split_key = split_key
+
+
+def select_field(ref: SecretRef, value: Any, field: str | None) -> Any:
+    """``value`` itself, or its ``field`` (a string value is parsed as JSON first)."""
     if field is None:
         return value
     if isinstance(value, str):
@@ -103,6 +130,8 @@ def _select(ref: SecretRef, value: Any, field: str | None) -> Any:
     return value[field]
 
 
+_select = select_field
+
 DEFAULT_ENV_PREFIX = "LANGORCH_SECRET_"
 
 
@@ -113,7 +142,8 @@ class EnvSecrets:
     The prefix (``LANGORCH_SECRET_`` by default, ``LANGORCH_SECRETS__ENV_PREFIX`` on the
     server) is what keeps a procedure from reading any other variable of the server's
     environment — its database URL, its cloud credentials, ``HOME``: the operator exposes a
-    secret to procedures by giving it the prefix. An empty prefix turns this off.
+    secret to procedures by giving it the prefix. An empty prefix turns this off. The
+    built-in store's master keys (``LANGORCH_SECRET_KEY``...) are never read.
 
     Not cached: reading the environment costs nothing, and a value changed by the
     operator is seen by the next run.
@@ -127,9 +157,12 @@ class EnvSecrets:
         """The environment variable a key is read from."""
         return key if key.startswith(self.prefix) else f"{self.prefix}{key}"
 
-    async def get(self, ref: SecretRef) -> Any:
+    async def get(self, ref: SecretRef, *, run_id: str | None = None) -> Any:
         environ = os.environ if self._environ is None else self._environ
         name = self.variable(ref.key)
+        if name in MASTER_KEY_VARIABLES:
+            raise _error(ref, "SecretAccessDenied",
+                         f"{name} is the built-in secret store's master key; procedures cannot read it")
         value = environ.get(name)
         if value is None:
             only = f" (procedures read only variables starting with {self.prefix})" if self.prefix else ""
@@ -138,17 +171,16 @@ class EnvSecrets:
 
 
 class _CachedSecrets(ABC):
-    """Fetches each (vault URL, key) once per instance."""
+    """Keeps each (vault URL, key) it fetched for ``cache_ttl_s`` seconds."""
 
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str | None, str], Any] = {}
+    def __init__(self, *, cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
+                 clock: Callable[[], float] | None = None) -> None:
+        kw: dict[str, Any] = {"clock": clock} if clock is not None else {}
+        self._cache = TtlCache(cache_ttl_s, **kw)
 
-    async def get(self, ref: SecretRef) -> Any:
+    async def get(self, ref: SecretRef, *, run_id: str | None = None) -> Any:
         """The secret's value; raises StepError (see the module docstring)."""
-        cache_key = (ref.vault_url, ref.key)
-        if cache_key not in self._cache:
-            self._cache[cache_key] = await self._fetch(ref)
-        return self._cache[cache_key]
+        return await self._cache.get_or_load((ref.vault_url, ref.key), lambda: self._fetch(ref))
 
     def clear_cache(self) -> None:
         """Forget fetched values (e.g. after a rotation)."""
@@ -160,11 +192,15 @@ class _CachedSecrets(ABC):
 
 
 class VaultSecrets(_CachedSecrets):
-    """HashiCorp Vault, KV version 2, through ``hvac``.
+    """HashiCorp Vault through ``hvac``: KV version 2 (default) or 1, token or AppRole auth,
+    Enterprise namespaces.
 
     ``url`` defaults to ``VAULT_ADDR`` (a ref's ``vault_url`` wins), ``token`` to
-    ``VAULT_TOKEN``, ``namespace`` to ``VAULT_NAMESPACE``. ``client`` replaces the
-    ``hvac.Client`` (tests, other auth methods).
+    ``VAULT_TOKEN``, ``namespace`` to ``VAULT_NAMESPACE``. Without a token, ``role_id`` and
+    ``secret_id`` log in through AppRole (at ``approle_mount``); the token it gets is used
+    until Vault refuses it, then the login is made again once. ``mount_point`` is the KV
+    engine's mount, ``kv_version`` its version. ``client`` replaces the ``hvac.Client``
+    (tests, other auth methods).
     """
 
     def __init__(
@@ -174,15 +210,33 @@ class VaultSecrets(_CachedSecrets):
         token: str | None = None,
         namespace: str | None = None,
         mount_point: str = "secret",
+        kv_version: Literal[1, 2] = 2,
+        role_id: str | None = None,
+        secret_id: str | None = None,
+        approle_mount: str = "approle",
+        timeout_s: float = 30.0,
         client: Any = None,
+        cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(cache_ttl_s=cache_ttl_s, clock=clock)
+        if kv_version not in (1, 2):
+            raise ValueError("kv_version must be 1 or 2")
         self._url = url or os.environ.get("VAULT_ADDR")
         self._token = token or os.environ.get("VAULT_TOKEN")
         self._namespace = namespace or os.environ.get("VAULT_NAMESPACE")
         self._mount_point = mount_point
+        self._kv_version = kv_version
+        self._role_id = role_id
+        self._secret_id = secret_id
+        self._approle_mount = approle_mount
+        self._timeout_s = timeout_s
         self._client = client
         self._clients: dict[str, Any] = {}
+
+    @property
+    def _approle(self) -> bool:
+        return not self._token and bool(self._role_id)
 
     def _client_for(self, ref: SecretRef) -> Any:
         if self._client is not None:
@@ -190,30 +244,57 @@ class VaultSecrets(_CachedSecrets):
         url = ref.vault_url or self._url
         if not url:
             raise _error(
-                ref, "SecretsConfigError", "no Vault address: set VAULT_ADDR or secrets_config.vault_url"
+                ref, "SecretsConfigError",
+                "no Vault address: set LANGORCH_SECRETS__VAULT_ADDR (or VAULT_ADDR) or secrets_config.vault_url"
             )
         if url not in self._clients:
             hvac = _require("hvac", ref, "hvac")
-            self._clients[url] = hvac.Client(url=url, token=self._token, namespace=self._namespace)
+            if not self._token and not self._role_id:
+                raise _error(ref, "SecretAccessDenied",
+                             "no Vault credentials: set LANGORCH_SECRETS__VAULT_TOKEN, or "
+                             "LANGORCH_SECRETS__VAULT_ROLE_ID and LANGORCH_SECRETS__VAULT_SECRET_ID for AppRole")
+            self._clients[url] = hvac.Client(url=url, token=self._token, namespace=self._namespace,
+                                             timeout=self._timeout_s)
         return self._clients[url]
+
+    def _login(self, client: Any) -> None:
+        """AppRole login: sets the client's token."""
+        client.auth.approle.login(role_id=self._role_id, secret_id=self._secret_id,
+                                  mount_point=self._approle_mount)
+
+    def _read(self, client: Any, path: str) -> Any:
+        if self._kv_version == 1:
+            return client.secrets.kv.v1.read_secret(path=path, mount_point=self._mount_point)
+        return client.secrets.kv.v2.read_secret_version(path=path, mount_point=self._mount_point,
+                                                        raise_on_deleted_version=True)
+
+    def _read_authenticated(self, client: Any, path: str) -> Any:
+        errors = importlib.import_module("hvac.exceptions")
+        if not self._approle:
+            return self._read(client, path)
+        if not getattr(client, "token", None):
+            self._login(client)
+        try:
+            return self._read(client, path)
+        except (errors.Forbidden, errors.Unauthorized):
+            self._login(client)  # the AppRole token expired or was revoked: once more with a fresh one
+            return self._read(client, path)
 
     async def _fetch(self, ref: SecretRef) -> Any:
         path, field = _split_key(ref.key)
         client = self._client_for(ref)
         try:
-            response = await asyncio.to_thread(
-                client.secrets.kv.v2.read_secret_version,
-                path=path,
-                mount_point=self._mount_point,
-                raise_on_deleted_version=True,
-            )
+            response = await asyncio.to_thread(self._read_authenticated, client, path)
         except Exception as exc:
             raise self._convert(ref, exc) from exc
         try:
-            data = response["data"]["data"]
+            data = response["data"] if self._kv_version == 1 else response["data"]["data"]
         except (KeyError, TypeError):
+            shape = "data" if self._kv_version == 1 else "data.data"
             raise _error(
-                ref, "SecretsError", "Vault answered without data.data (is the mount KV v2?)"
+                ref, "SecretsError",
+                f"Vault answered without {shape} (is the mount KV v{self._kv_version}? see "
+                "LANGORCH_SECRETS__VAULT_KV_VERSION)"
             ) from None
         return _select(ref, data, field)
 
@@ -224,6 +305,8 @@ class VaultSecrets(_CachedSecrets):
             return _error(ref, "SecretNotFound", f"no secret at {self._mount_point}/{_split_key(ref.key)[0]}")
         if isinstance(exc, errors.Forbidden | errors.Unauthorized):
             return _error(ref, "SecretAccessDenied", f"Vault refused access: {type(exc).__name__}")
+        if isinstance(exc, errors.InvalidRequest) and self._approle:
+            return _error(ref, "SecretAccessDenied", "Vault refused the AppRole login (role_id or secret_id)")
         transient = (
             errors.RateLimitExceeded,
             errors.InternalServerError,
@@ -243,8 +326,10 @@ class VaultSecrets(_CachedSecrets):
 class AwsSecrets(_CachedSecrets):
     """AWS Secrets Manager through ``boto3``; JSON secret strings come back parsed.
 
-    Region and credentials come from the usual AWS configuration unless given.
-    ``client`` replaces the ``secretsmanager`` client (tests, custom sessions).
+    Region and credentials come from the usual AWS configuration (``AWS_REGION``,
+    ``AWS_PROFILE``, ``AWS_ACCESS_KEY_ID``..., an instance role) unless given.
+    ``endpoint_url`` points at another endpoint (LocalStack, a VPC endpoint). ``client``
+    replaces the ``secretsmanager`` client (tests, custom sessions).
     """
 
     def __init__(
@@ -254,8 +339,10 @@ class AwsSecrets(_CachedSecrets):
         endpoint_url: str | None = None,
         profile_name: str | None = None,
         client: Any = None,
+        cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(cache_ttl_s=cache_ttl_s, clock=clock)
         self._region_name = region_name
         self._endpoint_url = endpoint_url
         self._profile_name = profile_name
@@ -331,15 +418,20 @@ class AzureKeyVaultSecrets(_CachedSecrets):
     """Azure Key Vault through ``azure-keyvault-secrets`` and ``DefaultAzureCredential``.
 
     ``vault_url`` (``https://NAME.vault.azure.net``) defaults to ``AZURE_KEYVAULT_URL``; a
-    ref's ``vault_url`` wins. ``credential`` replaces ``DefaultAzureCredential()``;
-    ``client`` replaces the ``SecretClient`` (tests).
+    ref's ``vault_url`` wins. ``credential`` replaces ``DefaultAzureCredential()`` (which
+    reads ``AZURE_TENANT_ID``/``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET``, a managed
+    identity or the Azure CLI login); ``transport`` (an ``azure.core`` HttpTransport) is
+    handed to the ``SecretClient``; ``client`` replaces the ``SecretClient`` (tests).
     """
 
-    def __init__(self, vault_url: str | None = None, *, credential: Any = None, client: Any = None) -> None:
-        super().__init__()
+    def __init__(self, vault_url: str | None = None, *, credential: Any = None, client: Any = None,
+                 transport: Any = None, cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
+                 clock: Callable[[], float] | None = None) -> None:
+        super().__init__(cache_ttl_s=cache_ttl_s, clock=clock)
         self._vault_url = vault_url or os.environ.get("AZURE_KEYVAULT_URL")
         self._credential = credential
         self._client = client
+        self._transport = transport
         self._clients: dict[str, Any] = {}
 
     def _client_for(self, ref: SecretRef) -> Any:
@@ -350,18 +442,21 @@ class AzureKeyVaultSecrets(_CachedSecrets):
             raise _error(
                 ref,
                 "SecretsConfigError",
-                "no Key Vault URL: set AZURE_KEYVAULT_URL or secrets_config.vault_url",
+                "no Key Vault URL: set LANGORCH_SECRETS__AZURE_VAULT_URL (or AZURE_KEYVAULT_URL) or "
+                "secrets_config.vault_url",
             )
         if url not in self._clients:
             secrets_sdk = _require("azure.keyvault.secrets", ref, "azure-keyvault-secrets")
             if self._credential is None:
                 identity = _require("azure.identity", ref, "azure-identity")
                 self._credential = identity.DefaultAzureCredential()
-            self._clients[url] = secrets_sdk.SecretClient(vault_url=url, credential=self._credential)
+            extra: dict[str, Any] = {"transport": self._transport} if self._transport is not None else {}
+            self._clients[url] = secrets_sdk.SecretClient(vault_url=url, credential=self._credential, **extra)
         return self._clients[url]
 
     async def _fetch(self, ref: SecretRef) -> Any:
         name, field = _split_key(ref.key)
+        name = name.replace("_", "-")  # Key Vault names are letters, digits and dashes
         client = self._client_for(ref)
         try:
             secret = await asyncio.to_thread(client.get_secret, name)
@@ -397,35 +492,45 @@ def _provider_name(ref: SecretRef) -> str:
         raise _error(
             ref,
             "UnknownSecretsProvider",
-            f"unknown secrets provider {ref.provider!r}; use one of env_vars, hashicorp_vault, aws_secrets, "
-            "azure_keyvault",
+            f"unknown secrets provider {ref.provider!r}; use one of env_vars, langorch (the built-in store), "
+            "hashicorp_vault, aws_secrets, azure_keyvault",
         )
     return name
 
 
-def provider_for(ref: SecretRef, *, env_prefix: str = DEFAULT_ENV_PREFIX) -> SecretsProvider:
-    """A new provider for ``ref.provider``, configured from the environment and the ref."""
+def provider_for(ref: SecretRef, *, env_prefix: str = DEFAULT_ENV_PREFIX,
+                 cache_ttl_s: float = DEFAULT_CACHE_TTL_S) -> SecretsProvider:
+    """A new provider for ``ref.provider``, configured from the environment and the ref.
+
+    The built-in store needs the server's database: it is handed to :class:`RoutingSecrets`
+    by the server (and ``langorch run``), never made here.
+    """
     name = _provider_name(ref)
     if name == "hashicorp_vault":
-        return VaultSecrets(ref.vault_url)
+        return VaultSecrets(ref.vault_url, cache_ttl_s=cache_ttl_s)
     if name == "aws_secrets":
-        return AwsSecrets()
+        return AwsSecrets(cache_ttl_s=cache_ttl_s)
     if name == "azure_keyvault":
-        return AzureKeyVaultSecrets(ref.vault_url)
+        return AzureKeyVaultSecrets(ref.vault_url, cache_ttl_s=cache_ttl_s)
+    if name == "langorch":
+        raise _error(ref, "SecretsConfigError",
+                     "the built-in secret store is not available here (it needs the server's database)")
     return EnvSecrets(prefix=env_prefix)
 
 
 class RoutingSecrets:
     """Dispatches each ref to the provider named by ``SecretRef.provider``.
 
-    ``providers`` (by canonical name, e.g. ``{"aws_secrets": AwsSecrets(region_name=...)}``)
+    ``providers`` (by name or alias, e.g. ``{"aws_secrets": AwsSecrets(region_name=...)}``)
     override the defaults; a provider not given is made by :func:`provider_for` on first
-    use and kept, so its cache lasts as long as this object.
+    use and kept, so its cache lasts as long as this object. ``run_id`` is passed on: the
+    built-in store looks up the run's project with it.
     """
 
     def __init__(self, providers: Mapping[str, SecretsProvider] | None = None, *,
-                 env_prefix: str = DEFAULT_ENV_PREFIX) -> None:
+                 env_prefix: str = DEFAULT_ENV_PREFIX, cache_ttl_s: float = DEFAULT_CACHE_TTL_S) -> None:
         self.env_prefix = env_prefix
+        self.cache_ttl_s = cache_ttl_s
         self._providers: dict[str, SecretsProvider] = {}
         for name, provider in (providers or {}).items():
             canonical = PROVIDER_ALIASES.get(name.strip().lower())
@@ -433,10 +538,11 @@ class RoutingSecrets:
                 raise ValueError(f"unknown secrets provider {name!r}")
             self._providers[canonical] = provider
 
-    async def get(self, ref: SecretRef) -> Any:
+    async def get(self, ref: SecretRef, *, run_id: str | None = None) -> Any:
         """The secret's value from its provider; raises StepError."""
         name = _provider_name(ref)
         provider = self._providers.get(name)
         if provider is None:
-            provider = self._providers[name] = provider_for(ref, env_prefix=self.env_prefix)
-        return await provider.get(ref)
+            provider = self._providers[name] = provider_for(ref, env_prefix=self.env_prefix,
+                                                            cache_ttl_s=self.cache_ttl_s)
+        return await provider.get(ref, run_id=run_id)

@@ -7,9 +7,10 @@ so tests pass real loopback servers in and the runtime stays free of globals.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from langorch.ckp.ir import NodeIR, ProcedureIR
+from langorch.ckp.ir import NodeIR, ProcedureIR, SecretRef
+from langorch.runtime.errors import StepError
 from langorch.runtime.netguard import NetPolicy
 from langorch.runtime.ports import (
     AgentClient,
@@ -32,10 +34,9 @@ from langorch.runtime.ports import (
 )
 from langorch.runtime.pricing import Pricing
 from langorch.runtime.ratelimit import RateLimiter
-from langorch.runtime.redaction import Redactor
+from langorch.runtime.redaction import REFERENCE, Redactor, SecretReference, has_reference, new_nonce, valid_segment
+from langorch.runtime.secret_refs import template_secret_names
 from langorch.runtime.workspace import confined_path
-
-SECRET_REF = re.compile(r"secrets\.([A-Za-z_]\w*)")
 
 
 @dataclass
@@ -80,6 +81,10 @@ class RunContext:
     limiter: RateLimiter
     is_cancelled: Callable[[], bool] = lambda: False
     secret_values: dict[str, Any] = field(default_factory=dict)
+    """Secret values read by this process for this run (never checkpointed, never shown)."""
+    ref_nonce: str = field(default_factory=new_nonce)
+    """The nonce of the run's secret references (kept in its state, ``secret_nonce``): only a
+    reference carrying it is ever resolved (runtime/redaction.py)."""
     node_prefix: str = ""
     """Prefix for node ids in events (a subflow's nodes show as ``parent_node/child_node``)."""
     key_run_id: str = ""
@@ -175,8 +180,12 @@ class RunContext:
         await self.services.events.emit(RunEvent(self.run_id, type_, clean, node_id, step_id,
                                                  self.services.clock()))
 
-    def scope(self, variables: Mapping[str, Any], node: NodeIR | None = None) -> dict[str, Any]:
-        """Template/condition scope: variables plus built-ins."""
+    def scope(self, variables: Mapping[str, Any], node: NodeIR | None = None, *,
+              live: bool = False) -> dict[str, Any]:
+        """Template/condition scope: variables plus built-ins.
+
+        ``secrets`` gives references to the procedure's secrets; with ``live`` (only to build
+        an outgoing call, after :meth:`load_secrets`) their values."""
         now = datetime.fromtimestamp(self.services.clock(), UTC)
         scope: dict[str, Any] = {
             "run_id": self.run_id,
@@ -184,7 +193,7 @@ class RunContext:
             "procedure_version": self.ir.version,
             "now": now.isoformat(),
             "today": now.date().isoformat(),
-            "secrets": self.secret_values,
+            "secrets": self.secret_values if live else _SecretScope(self),
             "error": None,
             "approval": None,
             "loop": None,
@@ -208,44 +217,188 @@ class RunContext:
         return out
 
     async def load_secrets(self, value: Any) -> None:
-        """Fetch every ``secrets.<name>`` that ``value``'s templates mention (once per run)."""
-        names = set()
-        for text in _strings(value):
-            if "secrets." in text:
-                names.update(SECRET_REF.findall(text))
-        for name in names - set(self.secret_values):
+        """Fetch every secret that ``value``'s templates mention (once per run)."""
+        for name in template_secret_names(value) - set(self.secret_values):
             ref = next((s for s in self.ir.secrets if s.name == name), None)
-            if ref is None:  # only what the procedure declares: never any variable of the server's environment
-                from langorch.runtime.errors import StepError
+            if ref is None:
+                raise _not_declared(name)
+            await self._fetch_secret(ref)
 
-                raise StepError(f"secret {name!r} is not declared: add it to "
-                                "global_config.secrets_config.secret_references", error_type="SecretNotDeclared",
-                                retryable=False, details={"secret": name})
-            provider = self.services.secrets
-            if provider is None:
-                from langorch.runtime.errors import StepError
+    async def declared_secrets(self) -> dict[str, Any]:
+        """Every secret the procedure declares, by name, for a script that reads ``secrets`` as a
+        mapping; one its provider does not have (SecretNotFound) is left out, other failures raise."""
+        values: dict[str, Any] = {}
+        for ref in self.ir.secrets:
+            if ref.name not in self.secret_values:
+                try:
+                    await self._fetch_secret(ref)
+                except StepError as exc:
+                    if exc.error_type != "SecretNotFound":
+                        raise
+                    continue
+            values[ref.name] = self.secret_values[ref.name]
+        return values
 
-                raise StepError(f"secret {name!r} is needed but no secrets provider is configured",
-                                error_type="SecretNotFound", retryable=False)
-            secret = await provider.get(ref)
-            self.secret_values[name] = secret
-            self.redactor.add_secret(secret)
+    async def _fetch_secret(self, ref: SecretRef) -> None:
+        provider = self.services.secrets
+        if provider is None:
+            raise StepError(f"secret {ref.name!r} is needed but no secrets provider is configured",
+                            error_type="SecretNotFound", retryable=False)
+        secret = await provider.get(ref, run_id=self.run_id)
+        self.secret_values[ref.name] = secret
+        self.redactor.add_secret(secret, name=ref.name)
+
+    async def prime_secrets(self) -> None:
+        """Read every secret the procedure declares, so that its values are sealed and masked
+        wherever they turn up (an echo in an answer, an error message) — at every start and
+        resume, in whatever process. One that cannot be read is skipped: the step that uses
+        it fails with the provider's error."""
+        if self.services.secrets is None:
+            return
+        for ref in self.ir.secrets:
+            if ref.name in self.secret_values:
+                continue
+            try:
+                await self._fetch_secret(ref)
+            except Exception:  # noqa: BLE001 - best effort: the step that needs it reports the error
+                continue
+
+    def seal(self, value: Any) -> Any:
+        """``value`` as it may be stored: a secret value in it becomes its reference."""
+        return self.redactor.seal(value, self.ref_nonce)
+
+    def conceal(self, exc: StepError) -> StepError:
+        """Seal a failure's message, details and cause in place (they become the run's data)."""
+        if not self.redactor.knows_secrets:
+            return exc
+        exc.message = self.redactor.seal_text(exc.message, self.ref_nonce)
+        exc.args = (exc.message, *exc.args[1:])
+        exc.details = self.seal(exc.details)
+        cause = exc.__cause__
+        if cause is not None:
+            text = str(cause)
+            sealed = self.redactor.seal_text(text, self.ref_nonce)
+            if sealed != text:
+                exc.__cause__ = _stand_in(cause, sealed)
+        return exc
+
+    async def reveal(self, value: Any) -> Any:
+        """``value`` for an outgoing call: every reference of this run replaced by the secret's
+        value (a string that is exactly one reference becomes the value itself, with its type)."""
+        if not has_reference(value):
+            return value
+        paths: set[str] = set()
+        _collect_paths(value, self.ref_nonce, paths)
+        for name in {p.split(".", 1)[0] for p in paths}:
+            owner, ref = self._declaring(name)
+            if name not in owner.secret_values:
+                await owner._fetch_secret(ref)
+        return self._substitute(value, 0)
+
+    def _declaring(self, name: str) -> tuple[RunContext, SecretRef]:
+        """The context whose procedure declares secret ``name`` (a subflow's, or a caller's)."""
+        current: RunContext | None = self
+        while current is not None:
+            ref = next((s for s in current.ir.secrets if s.name == name), None)
+            if ref is not None:
+                return current, ref
+            current = current.parent
+        raise _not_declared(name)
+
+    def _value_of(self, path: str) -> Any:
+        name, *fields = path.split(".")
+        owner, _ = self._declaring(name)
+        value = owner.secret_values[name]
+        for segment in fields:
+            if isinstance(value, Mapping) and segment in value:
+                value = value[segment]
+            elif isinstance(value, list | tuple) and segment.isdigit() and int(segment) < len(value):
+                value = value[int(segment)]
+            else:
+                raise StepError(f"secret {name!r} has no field {segment!r}", error_type="SecretNotFound",
+                                retryable=False, details={"secret": name, "field": segment})
+        return value
+
+    def _substitute(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            if "<<secret:" not in value:
+                return value
+            whole = REFERENCE.fullmatch(value)
+            if whole is not None and whole.group("nonce") == self.ref_nonce:
+                return self._value_of(whole.group("path"))
+
+            def one(match: re.Match[str]) -> str:
+                if match.group("nonce") != self.ref_nonce:
+                    return match.group(0)  # not made by this run: text like any other
+                found = self._value_of(match.group("path"))
+                return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False, default=str)
+
+            return REFERENCE.sub(one, value)
+        if depth > 32:
+            return value
+        if isinstance(value, Mapping):
+            return {k: self._substitute(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._substitute(v, depth + 1) for v in value]
+        return value
+
+
+class _SecretScope(Mapping[str, Any]):
+    """``secrets`` in templates: a reference to each declared secret, never its value."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+        self._names = [s.name for s in ctx.ir.secrets]
+
+    def __getitem__(self, name: str) -> SecretReference:
+        if name not in self._names:
+            raise _not_declared(name)
+        if not valid_segment(name):
+            raise StepError(f"secret {name!r} cannot be referenced: name secrets with letters, digits, _ and -",
+                            error_type="SecretNotDeclared", retryable=False, details={"secret": name})
+        return SecretReference(name, self._ctx.ref_nonce)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _not_declared(name: str) -> StepError:
+    # only what the procedure declares: never any variable of the server's environment
+    return StepError(f"secret {name!r} is not declared: add it to global_config.secrets_config.secret_references",
+                     error_type="SecretNotDeclared", retryable=False, details={"secret": name})
+
+
+def _collect_paths(value: Any, nonce: str, into: set[str], depth: int = 0) -> None:
+    if isinstance(value, str):
+        if "<<secret:" in value:
+            into.update(m.group("path") for m in REFERENCE.finditer(value) if m.group("nonce") == nonce)
+    elif depth <= 32 and isinstance(value, Mapping):
+        for v in value.values():
+            _collect_paths(v, nonce, into, depth + 1)
+    elif depth <= 32 and isinstance(value, list | tuple):
+        for v in value:
+            _collect_paths(v, nonce, into, depth + 1)
+
+
+_STAND_INS: dict[str, type[Exception]] = {}
+
+
+def _stand_in(cause: BaseException, message: str) -> Exception:
+    """An exception named like ``cause`` carrying ``message`` (its text with secrets sealed),
+    so the error's ``cause`` reads the same without the value."""
+    name = type(cause).__name__
+    kind = _STAND_INS.get(name)
+    if kind is None:
+        kind = _STAND_INS[name] = type(name, (Exception,), {"__module__": __name__})
+    return kind(message)
 
 
 def _add(into: dict[str, float], delta: Mapping[str, float]) -> None:
     for key, value in delta.items():
         into[key] = into.get(key, 0) + value
-
-
-def _strings(value: Any) -> list[str]:
-    out: list[str] = []
-    stack = [value]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, str):
-            out.append(current)
-        elif isinstance(current, Mapping):
-            stack.extend(current.values())
-        elif isinstance(current, list | tuple):
-            stack.extend(current)
-    return out

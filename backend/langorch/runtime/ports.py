@@ -90,8 +90,10 @@ class Notifier(Protocol):
 
 
 class SecretsProvider(Protocol):
-    async def get(self, ref: SecretRef) -> Any:
-        """The secret's value. Raises ``StepError`` when it cannot be read."""
+    async def get(self, ref: SecretRef, *, run_id: str | None = None) -> Any:
+        """The secret's value. Raises ``StepError`` when it cannot be read.
+
+        ``run_id``: the run that asks (the built-in store reads the secrets of its project)."""
 
 
 class StepResultStore(Protocol):

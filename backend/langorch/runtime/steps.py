@@ -14,6 +14,7 @@ from langorch.runtime.context import RunContext
 from langorch.runtime.errors import AgentError, StepError, StepTimeout
 from langorch.runtime.internal_actions import run_internal
 from langorch.runtime.retry import delay_ms, handler_matches
+from langorch.runtime.secret_refs import script_uses_secrets
 from langorch.runtime.templating import render
 
 EVENT_VALUE_LIMIT = 4000
@@ -94,6 +95,8 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
         await ctx.emit("step_skipped_dry_run", skipped, **emit_kw)
         return skipped
 
+    if script_uses_secrets(step.params) and "secrets" not in params:
+        params["secrets"] = await ctx.declared_secrets()  # the script's own `secrets` mapping
     target = step.output_variable or (params.get("variable") if step.action == "set_variable" else None)
     secret_result = isinstance(target, str) and ctx.redactor.is_sensitive(target)
     if secret_result and step.action == "set_variable":
