@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import math
+import random
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ _LIMITS = {"actor": 200, "actor_kind": 16, "role": 16, "action": 64, "subject_ty
 """Column widths: values are cut to them before hashing, so what is stored is what was hashed."""
 MAX_DETAILS_CHARS = 16_000
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"langorch.audit_log").digest()[:8], "big", signed=True)
-_ATTEMPTS = 8
+_ATTEMPTS = 30
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ async def record(sessions: async_sessionmaker[AsyncSession], entry: AuditRecord)
                 if attempt == _ATTEMPTS:
                     raise
                 log.info("audit append conflicted (%s); retrying", type(exc).__name__)
-        await asyncio.sleep(0.01 * attempt)
+        await asyncio.sleep(random.uniform(0, 0.005 * min(attempt, 10)))  # jitter: conflicting writers spread out
     raise AssertionError("unreachable")  # pragma: no cover
 
 
