@@ -132,7 +132,7 @@ def _parse_value(text: str) -> Any:
 async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosqlite.Connection,
                     stack: AsyncExitStack) -> Services:
     from langorch.connectors.agents import HttpAgentClient
-    from langorch.connectors.secrets import RoutingSecrets
+    from langorch.services.secret_providers import LazyStoreSecrets, build_secrets
 
     agents = HttpAgentClient(_pairs(args.agent, "--agent"))
     stack.push_async_callback(agents.aclose)
@@ -158,7 +158,8 @@ async def _services(args: argparse.Namespace, events: ConsoleEvents, conn: aiosq
     http = guarded_client(net_policy)
     stack.push_async_callback(http.aclose)
     return Services(events=events, agents=agents, llm=llm, mcp=mcp, http=http,
-                    secrets=RoutingSecrets(env_prefix=settings.secrets.env_prefix),
+                    secrets=build_secrets(settings.secrets,
+                                          LazyStoreSecrets(settings.db.url, settings.secrets, stack)),
                     net_policy=net_policy, workdir=os.path.join(os.path.dirname(args.state_db) or ".", "files"),
                     step_store=await SqliteStepStore.create(conn), resolver=FolderResolver(args.procedures_dir),
                     default_model=os.environ.get("LANGORCH_DEFAULT_MODEL", settings.llm.default_model),

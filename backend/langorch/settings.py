@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, NonNegativeFloat
+from pydantic import BaseModel, BeforeValidator, Field, NonNegativeFloat, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from langorch.runtime.pricing import DEFAULT_PRICES
@@ -104,6 +104,40 @@ class SecretsSettings(BaseModel):
                             description="The env_vars secrets provider reads only environment variables with this "
                                         "prefix: secret_references {\"api_key\": \"CRM_TOKEN\"} reads "
                                         "LANGORCH_SECRET_CRM_TOKEN. Empty: any variable (not recommended).")
+    key_file: str = Field(default="./var/secret.key", min_length=1,
+                          description="The built-in secret store's master key (base64 of 32 bytes) when "
+                                      "LANGORCH_SECRET_KEY is not set: created with 0600 permissions the first time "
+                                      "the store is used; `langorch secrets rotate-key` replaces it. Every API "
+                                      "replica and worker needs the same key.")
+    cache_ttl_s: float = Field(default=60.0, ge=0, le=86400,
+                               description="How long a secret read from Vault, AWS, Azure or the built-in store is "
+                                           "kept in memory: a secret rotated in the provider is read again after "
+                                           "this long. A rotation through the built-in store is seen at once by "
+                                           "the process that made it. 0: no cache.")
+    vault_addr: str | None = Field(default=None, pattern=r"^https?://",
+                                   description="HashiCorp Vault address (else VAULT_ADDR; a procedure's "
+                                               "secrets_config.vault_url wins).")
+    vault_token: SecretStr | None = Field(default=None, description="Vault token (else VAULT_TOKEN). Unset: AppRole "
+                                                                    "with vault_role_id and vault_secret_id.")
+    vault_role_id: str | None = Field(default=None, description="AppRole role_id (used when no token is set).")
+    vault_secret_id: SecretStr | None = Field(default=None, description="AppRole secret_id.")
+    vault_approle_mount: str = Field(default="approle", min_length=1, description="Mount path of the AppRole "
+                                                                                  "auth method.")
+    vault_namespace: str | None = Field(default=None, description="Vault Enterprise namespace (else "
+                                                                  "VAULT_NAMESPACE).")
+    vault_mount: str = Field(default="secret", min_length=1, description="Mount path of the KV secrets engine.")
+    vault_kv_version: int = Field(default=2, ge=1, le=2, description="Version of that KV engine: 1 or 2.")
+    aws_region: str | None = Field(default=None, description="AWS Secrets Manager region (else AWS_REGION / "
+                                                             "AWS_DEFAULT_REGION / the profile's).")
+    aws_endpoint_url: str | None = Field(default=None, pattern=r"^https?://",
+                                         description="Another Secrets Manager endpoint (LocalStack, a VPC endpoint).")
+    aws_profile: str | None = Field(default=None, description="AWS profile (else AWS_PROFILE or the default "
+                                                              "credential chain).")
+    azure_vault_url: str | None = Field(default=None, pattern=r"^https://",
+                                        description="Azure Key Vault URL, https://NAME.vault.azure.net (else "
+                                                    "AZURE_KEYVAULT_URL; a procedure's vault_url wins). "
+                                                    "Credentials: DefaultAzureCredential (AZURE_TENANT_ID, "
+                                                    "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, managed identity...).")
 
 
 class Settings(BaseSettings):

@@ -89,7 +89,9 @@ class RateLimiting(CkpModel):
 
 
 class SecretsConfig(CkpModel):
-    provider: Literal["azure_keyvault", "aws_secrets", "hashicorp_vault", "env_vars"] | None = None
+    provider: Literal["azure_keyvault", "aws_secrets", "hashicorp_vault", "env_vars", "langorch",
+                      "builtin"] | None = None
+    """``langorch``/``builtin``: the server's built-in encrypted secret store."""
     vault_url: str | None = None
     secret_references: dict[str, str] | None = None
 

@@ -249,7 +249,8 @@ def _capability_names(capabilities: list[Any]) -> set[str]:
 async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncSession], sink: DbEventSink,
                          cache: IrCache, stack: AsyncExitStack) -> Services:
     """Runtime services for the server; clients are closed by ``stack``."""
-    from langorch.connectors.secrets import RoutingSecrets
+    from langorch.services.secret_providers import build_secrets
+    from langorch.services.secret_store import StoreSecrets, keyring_for
 
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
     stack.push_async_callback(http.aclose)
@@ -277,7 +278,8 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
         notifier=notifier,
         agents=DbAgentClient(sessions, http=http),
         llm=llm,
-        secrets=RoutingSecrets(env_prefix=settings.secrets.env_prefix),
+        secrets=build_secrets(settings.secrets, StoreSecrets(sessions, lambda: keyring_for(settings.secrets),
+                                                             cache_ttl_s=settings.secrets.cache_ttl_s)),
         step_store=DbStepStore(sessions, postgres=settings.db.is_postgres),
         resolver=DbProcedureResolver(sessions, cache),
         http=procedure_http,

@@ -12,6 +12,7 @@ from langorch.api.routes import (
     projects,
     queue,
     runs,
+    secrets,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     actions.router,
     leases.router,
     queue.router,
+    secrets.router,
 ]
