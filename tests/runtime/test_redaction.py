@@ -66,7 +66,8 @@ async def test_sensitive_variables_and_secrets_are_masked_in_every_event(
     for secret in (PASSWORD, CRM_TOKEN, API_KEY):
         assert secret not in text, f"{secret!r} leaked into an event"
     assert h.events.payloads("run_started")[0]["inputs"] == {"user": "ann", "password": MASK}
-    assert h.events.payloads("log")[0]["message"] == f"logged in as ann with {MASK} and {MASK}"
+    # a secret is named by its reference; a sensitive variable's value is masked
+    assert h.events.payloads("log")[0]["message"] == f"logged in as ann with {MASK} and <<secret:crm_token>>"
     request = h.events.payloads("approval_requested")[0]
     assert request["context_data"]["password"] == MASK
     assert request["prompt"] == f"Approve login of ann ({MASK})?"

@@ -260,7 +260,7 @@ class RunContext:
                 continue
             try:
                 await self._fetch_secret(ref)
-            except Exception:  # noqa: BLE001 - best effort: the step that needs it reports the error
+            except Exception:
                 continue
 
     def seal(self, value: Any) -> Any:
@@ -279,7 +279,7 @@ class RunContext:
             text = str(cause)
             sealed = self.redactor.seal_text(text, self.ref_nonce)
             if sealed != text:
-                exc.__cause__ = _stand_in(cause, sealed)
+                exc.__cause__ = stand_in(cause, sealed)
         return exc
 
     async def reveal(self, value: Any) -> Any:
@@ -389,7 +389,7 @@ def _collect_paths(value: Any, nonce: str, into: set[str], depth: int = 0) -> No
 _STAND_INS: dict[str, type[Exception]] = {}
 
 
-def _stand_in(cause: BaseException, message: str) -> Exception:
+def stand_in(cause: BaseException, message: str) -> Exception:
     """An exception named like ``cause`` carrying ``message`` (its text with secrets sealed),
     so the error's ``cause`` reads the same without the value."""
     name = type(cause).__name__

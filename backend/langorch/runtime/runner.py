@@ -3,6 +3,12 @@
 A run is a LangGraph thread (``thread_id`` = run id) on a checkpointer. The runner
 emits run-level events, turns pending interrupts into approvals, and reports a
 :class:`RunOutcome`; it keeps no state of its own between calls.
+
+Secrets (runtime/redaction.py): a run's state holds references to them, with the run's
+nonce (state channel ``secret_nonce``, made at the start). Every start and resume reads the
+procedure's declared secrets again through the provider, so their values are sealed and
+masked in whatever process continues the run. A :class:`RunOutcome` shows references
+without the nonce, and masks any value.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from langorch.runtime.inputs import apply_defaults
 from langorch.runtime.modes import resolve_mode
 from langorch.runtime.node_runner import CTX_KEY, RunCancelled
 from langorch.runtime.ratelimit import RateLimiter
-from langorch.runtime.redaction import Redactor
+from langorch.runtime.redaction import Redactor, display, new_nonce
 
 RECURSION_LIMIT = 100_000
 
@@ -46,6 +52,18 @@ class RunOutcome:
     pending: list[PendingApproval] = field(default_factory=list)
     usage: dict[str, float] = field(default_factory=dict)
     last_node: str | None = None
+
+    def shown(self, ctx: RunContext | None = None) -> RunOutcome:
+        """This outcome as it may leave the runtime: references in their shown form (any secret
+        value ``ctx`` knows, too). Sensitive variables stay: the API masks them where it shows them."""
+        def clean(value: Any) -> Any:
+            return display(ctx.seal(value) if ctx is not None else value)
+
+        self.outputs = clean(self.outputs)
+        self.vars = clean(self.vars)
+        self.error = clean(self.error)
+        self.pending = [PendingApproval(p.interrupt_id, p.node_id, clean(dict(p.request))) for p in self.pending]
+        return self
 
     def summary(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "status": self.status, "outputs": self.outputs, "vars": self.vars,
@@ -102,6 +120,7 @@ class Runner:
         ctx = self._context(ir, run_id, is_cancelled, key_run_id, resolve_mode(mode, ir.global_config))
         inputs = apply_defaults(ir, inputs)
         ctx.redactor.add_sensitive_values(inputs)
+        await ctx.prime_secrets()
         await ctx.emit("run_started", {"procedure_id": ir.procedure_id, "version": ir.version,
                                        "ir_hash": ir.ir_hash, "inputs": dict(inputs), "mode": ctx.mode,
                                        "execution_mode": ir.global_config.execution_mode})
@@ -110,7 +129,7 @@ class Runner:
             return RunOutcome(run_id, "completed", vars=dict(inputs))
         ctx.started_at = self.services.clock()
         initial = {"vars": dict(inputs), "usage": {}, "status": "running", "error": None, "recovering": False,
-                   "mode": ctx.mode, "started_at": ctx.started_at}
+                   "mode": ctx.mode, "started_at": ctx.started_at, "secret_nonce": ctx.ref_nonce}
         return await self._drive(ir, ctx, initial, known_interrupts)
 
     async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
@@ -131,7 +150,10 @@ class Runner:
         if not snapshot.values and not snapshot.next:
             raise ResumeError(f"run {run_id!r} has no checkpoint to resume from")
         ctx.mode = resolve_mode((snapshot.values or {}).get("mode") or mode, ir.global_config)
+        # a run started before nonces existed gets one now (its first node writes it into the state)
+        ctx.ref_nonce = str((snapshot.values or {}).get("secret_nonce") or new_nonce())
         ctx.redactor.add_sensitive_values((snapshot.values or {}).get("vars"))
+        await ctx.prime_secrets()
         ctx.started_at = (snapshot.values or {}).get("started_at")
         pending = [i for i in snapshot.interrupts]
         payload: Any
@@ -158,10 +180,17 @@ class Runner:
         known = {*known_interrupts, *(i.id for i in pending)}
         return await self._drive(ir, ctx, payload, known)
 
+    async def secret_text_filter(self, ir: ProcedureIR, run_id: str) -> Callable[[str], str]:
+        """A function that hides ``ir``'s secrets in a text (for a log line or an error the
+        runtime did not produce itself): values become shown references."""
+        ctx = self._context(ir, run_id, None)
+        await ctx.prime_secrets()
+        return lambda text: display(ctx.redactor.seal_text(text, ctx.ref_nonce))
+
     async def inspect(self, ir: ProcedureIR, run_id: str) -> RunOutcome:
         ctx = self._context(ir, run_id, None)
         snapshot = await self._graph(ir).aget_state(self._config(ctx))
-        return self._outcome(run_id, snapshot)
+        return self._outcome(run_id, snapshot).shown()
 
     async def _drive(self, ir: ProcedureIR, ctx: RunContext, payload: Any,
                      known_interrupts: Iterable[str]) -> RunOutcome:
@@ -173,7 +202,7 @@ class Runner:
         except RunCancelled:
             await ctx.emit("run_canceled", {})
             snapshot = await graph.aget_state(config)
-            outcome = self._outcome(ctx.run_id, snapshot)
+            outcome = self._outcome(ctx.run_id, snapshot).shown(ctx)
             outcome.status, outcome.pending = "canceled", []
             return outcome
         except TimeoutError:
@@ -181,11 +210,11 @@ class Runner:
                      "retryable": False}
             await ctx.emit("run_failed", {"error": error, "node_id": None})
             snapshot = await graph.aget_state(config)
-            outcome = self._outcome(ctx.run_id, snapshot)
+            outcome = self._outcome(ctx.run_id, snapshot).shown(ctx)
             outcome.status, outcome.error, outcome.pending = "failed", error, []
             return outcome
         snapshot = await graph.aget_state(config)
-        outcome = self._outcome(ctx.run_id, snapshot)
+        outcome = self._outcome(ctx.run_id, snapshot).shown(ctx)
         known = set(known_interrupts)
         for approval in outcome.pending:
             if approval.interrupt_id not in known:

@@ -68,3 +68,6 @@ class RunState(TypedDict, total=False):
     """When the run started (Services.clock), written once at the start."""
     mode: Annotated[str, last_value]
     """The run mode (runtime/modes.py), written once at the start."""
+    secret_nonce: Annotated[str, last_value]
+    """The nonce of the run's secret references (runtime/redaction.py), written once at the
+    start: only a reference carrying it is resolved for an outgoing call. Not a secret value."""

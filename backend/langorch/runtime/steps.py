@@ -1,5 +1,12 @@
 """Running one step: render, override/mock/dry-run, idempotency, timeout, retries and
-error handlers. Used by sequence nodes, recovery steps and terminate actions."""
+error handlers. Used by sequence nodes, recovery steps and terminate actions.
+
+A step's parameters are rendered with references to secrets (runtime/redaction.py): that
+is what its events show and its idempotency key is made of. Only an outgoing call (agent,
+MCP tool, ``http_request``, notification webhook) is sent the values, rendered again just
+before it is made; what comes back, and any failure, is sealed before it is recorded or
+returned, so the value never reaches the run's state, its stored results or its events.
+An LLM is never sent a secret's value: a prompt carries the reference's shown form."""
 
 from __future__ import annotations
 
@@ -13,8 +20,9 @@ from langorch.ckp.ir import Binding, ErrorHandlerIR, NodeIR, RetryPolicy, StepIR
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import AgentError, StepError, StepTimeout
 from langorch.runtime.internal_actions import run_internal
+from langorch.runtime.redaction import display
 from langorch.runtime.retry import delay_ms, handler_matches
-from langorch.runtime.secret_refs import script_uses_secrets
+from langorch.runtime.secret_refs import script_uses_secrets, template_secret_names
 from langorch.runtime.templating import render
 
 EVENT_VALUE_LIMIT = 4000
@@ -42,6 +50,14 @@ def preview(value: Any) -> Any:
 
 EXTERNAL_INTERNAL_ACTIONS = frozenset({"http_request", "notify_webhook"})
 """Internal actions that reach outside the process (the run modes treat them as external)."""
+
+
+def sends_secrets(binding: Binding) -> bool:
+    """Whether a step of ``binding`` is sent secret values: agents, MCP tools and the internal
+    actions that reach outside (not an LLM, which only sees references)."""
+    if binding.kind in ("agent", "mcp"):
+        return True
+    return binding.kind == "internal" and binding.action in EXTERNAL_INTERNAL_ACTIONS
 
 
 def is_external(binding: Binding, params: Mapping[str, Any]) -> bool:
@@ -95,8 +111,6 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
         await ctx.emit("step_skipped_dry_run", skipped, **emit_kw)
         return skipped
 
-    if script_uses_secrets(step.params) and "secrets" not in params:
-        params["secrets"] = await ctx.declared_secrets()  # the script's own `secrets` mapping
     target = step.output_variable or (params.get("variable") if step.action == "set_variable" else None)
     secret_result = isinstance(target, str) and ctx.redactor.is_sensitive(target)
     if secret_result and step.action == "set_variable":
@@ -106,6 +120,7 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
     if key and store is not None:
         found, cached = await store.get(key)
         if found:
+            cached = ctx.seal(cached)
             if secret_result:
                 ctx.redactor.add_secret(cached)
             await ctx.emit("step_completed", {"action": step.action, "cached": True, "idempotency_key": key,
@@ -119,17 +134,39 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
         if key and store is not None:
             await store.put(key, value)
 
-    result = await _with_retries(step, node, params, variables, ctx, visit, secret_result, record)
+    try:
+        sent = await _outgoing_params(step, node, params, variables, ctx, where)
+    except StepError as exc:
+        ctx.conceal(exc)
+        raise
+    result = await _with_retries(step, node, params, sent, variables, ctx, visit, secret_result, record)
     if step.wait_after_ms:
         await ctx.services.sleep(step.wait_after_ms / 1000)
     return result
+
+
+async def _outgoing_params(step: StepIR, node: NodeIR, params: dict[str, Any], variables: Mapping[str, Any],
+                           ctx: RunContext, where: str) -> dict[str, Any]:
+    """What the call is sent: for an outgoing call, ``params`` with the secrets' values (its
+    templates rendered again with them, so a filter on ``secrets.x`` applies to the value;
+    references held by variables resolved); for any other step, ``params`` as they are."""
+    if not sends_secrets(step.binding):
+        return params
+    sent = params
+    if template_secret_names(step.params):
+        sent = render(dict(step.params), ctx.scope(variables, node, live=True), where=where)
+    sent = await ctx.reveal(sent)
+    if script_uses_secrets(step.params) and "secrets" not in sent:
+        sent = {**sent, "secrets": await ctx.declared_secrets()}  # the script's own `secrets` mapping
+    return dict(sent)
 
 
 async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any], ctx: RunContext, visit: int,
                            binding: Binding, params: Mapping[str, Any], round_: str) -> str | None:
     template = step.idempotency_key or node.idempotency_key
     if template:
-        rendered = render(template, scope, where=f"node {node.node_id!r} idempotency_key")
+        # a key naming a secret holds its shown reference: the same in every run, never the value
+        rendered = display(render(template, scope, where=f"node {node.node_id!r} idempotency_key"))
         suffix = "" if step.idempotency_key else f"/{step.step_id}"
         return f"proc:{ctx.ir.procedure_id}:{rendered}{suffix}"
     if has_side_effect(binding, params) and binding.kind != "llm":
@@ -137,11 +174,12 @@ async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any],
     return None
 
 
-async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], variables: Mapping[str, Any],
-                        ctx: RunContext, visit: int, secret_result: bool,
+async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], sent: dict[str, Any],
+                        variables: Mapping[str, Any], ctx: RunContext, visit: int, secret_result: bool,
                         record: Callable[[Any], Awaitable[None]]) -> Any:
-    """Dispatch with retries and error handlers; a success is ``record``-ed before it is announced,
-    so a crash after the side effect's step_completed event never repeats it."""
+    """Dispatch ``sent`` with retries and error handlers (``params``, with references, is what
+    events show); a success is sealed and ``record``-ed before it is announced, so a crash
+    after the side effect's step_completed event never repeats it."""
     policy = _policy(step, node, ctx)
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
     attempt = 0
@@ -153,8 +191,9 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], vari
                                         "channel": step.binding.channel, "attempt": attempt,
                                         "params": preview(params)}, **emit_kw)
         try:
-            result = await _dispatch(step, node, params, ctx)
+            result = await _dispatch(step, node, sent, ctx)
         except StepError as exc:
+            ctx.conceal(exc)
             duration = (time.monotonic() - started) * 1000
             if isinstance(exc, StepTimeout):
                 await ctx.emit("step_timeout", {"timeout_ms": step.timeout_ms, "attempt": attempt}, **emit_kw)
@@ -182,6 +221,7 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], vari
                                            "duration_ms": round(duration, 1)}, **emit_kw)
             raise
         duration = (time.monotonic() - started) * 1000
+        result = ctx.seal(result)
         await record(result)
         if secret_result:
             ctx.redactor.add_secret(result)
@@ -257,4 +297,4 @@ async def _call(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunCont
     from langorch.runtime.executors.llm_action import complete_prompt
 
     prompt = params.get("prompt") or params.get("value") or params.get("text") or ""
-    return await complete_prompt(str(prompt), node, ctx, model=params.get("model"))
+    return await complete_prompt(display(str(prompt)), node, ctx, model=params.get("model"))

@@ -15,6 +15,10 @@ numbers; without a field the items themselves are used); on strings ``.length``
 ``.count`` ``.size``. A dict key always wins over a same-named method
 (``{{ result.items }}`` is ``result['items']``). Filters: jinja's, plus ``json`` and
 ``fromjson``.
+
+``{{secrets.NAME}}`` (and ``{{secrets.NAME.field}}``) renders to a reference to the secret,
+never its value (runtime/redaction.py); the value goes only into the outgoing call that
+sends it (``RunContext.reveal``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from langorch.ckp.templates import EXTRA_FILTERS, has_template, normalize_template, template_references
 from langorch.runtime.conditions import lookup_path, to_number
 from langorch.runtime.errors import TemplateError
+from langorch.runtime.redaction import SecretReference
 
 __all__ = ["render", "render_text"]
 
@@ -108,6 +113,8 @@ class _Environment(SandboxedEnvironment):
         return False, None
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, SecretReference):
+            return obj.child(attribute)
         if isinstance(obj, Mapping):
             if attribute in obj:
                 return obj[attribute]
@@ -116,6 +123,8 @@ class _Environment(SandboxedEnvironment):
         return value if found else super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(obj, SecretReference) and isinstance(argument, str | int):
+            return obj.child(argument)
         if isinstance(argument, str) and not isinstance(obj, Mapping):
             found, value = self._virtual(obj, argument)
             if found:
@@ -223,6 +232,9 @@ def _lookup_plain(scope: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     """Dict-only lookup; _MISS when jinja's own rules (virtual fields, errors) are needed."""
     current: Any = scope
     for segment in path:
+        if isinstance(current, SecretReference):
+            current = current.child(segment)
+            continue
         if not isinstance(current, Mapping) or segment not in current:
             return _MISS
         current = current[segment]
@@ -247,7 +259,27 @@ def _render_fast(text: str, scope: Mapping[str, Any], typed: bool) -> Any:
     return "".join(out)
 
 
+def _plain(value: Any) -> Any:
+    """A typed result without :class:`SecretReference` objects (state holds plain data)."""
+    if isinstance(value, SecretReference):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _render_string(text: str, scope: Mapping[str, Any], where: str, typed: bool) -> Any:
+    value = _render_typed(text, scope, where, typed)
+    if isinstance(value, SecretReference):
+        return str(value)
+    if typed and "secrets" in text and isinstance(value, dict | list | tuple):
+        return _plain(value)  # ``{{ [secrets.a, secrets.b] }}``: only an expression naming secrets builds one
+    return value
+
+
+def _render_typed(text: str, scope: Mapping[str, Any], where: str, typed: bool) -> Any:
     fast = _render_fast(text, scope, typed)
     if fast is not _MISS:
         return fast

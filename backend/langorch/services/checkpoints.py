@@ -2,7 +2,8 @@
 retry from the failed node, and prune the threads of finished runs.
 
 A run's thread id is its run id. Values shown through the API pass through the run's
-redactor (sensitive variables of the procedure are masked).
+redactor (sensitive variables of the procedure are masked) and show secret references
+without the run's nonce (the state never holds a secret's value: runtime/redaction.py).
 """
 
 from __future__ import annotations
@@ -70,16 +71,21 @@ async def get_checkpoint(checkpointer: Any, thread_id: str, checkpoint_id: str,
             return None
         snapshot = await graph.aget_state(config)
         summary = _snapshot_summary(snapshot)
-        tasks = [{"id": t.id, "name": t.name, "error": repr(t.error) if t.error else None,
+        tasks = [{"id": t.id, "name": t.name, "error": redactor.redact(repr(t.error)) if t.error else None,
                   "interrupts": [{"id": i.id, "value": redactor.redact(i.value)} for i in t.interrupts]}
                  for t in snapshot.tasks]
-        return {**summary, "values": redactor.redact(dict(snapshot.values or {})), "tasks": tasks,
+        return {**summary, "values": _values(snapshot.values, redactor), "tasks": tasks,
                 "metadata": redactor.redact(dict(snapshot.metadata or {}))}
     tup = await checkpointer.aget_tuple(config)
     if tup is None:
         return None
-    return {**_tuple_summary(tup), "values": redactor.redact(dict(tup.checkpoint.get("channel_values") or {})),
+    return {**_tuple_summary(tup), "values": _values(tup.checkpoint.get("channel_values"), redactor),
             "tasks": [], "metadata": redactor.redact(dict(tup.metadata or {}))}
+
+
+def _values(values: Mapping[str, Any] | None, redactor: Redactor) -> Any:
+    """A checkpoint's state as shown: redacted, without the run's reference nonce."""
+    return redactor.redact({k: v for k, v in (values or {}).items() if k != "secret_nonce"})
 
 
 async def fork_for_retry(checkpointer: Any, ir: ProcedureIR, source_thread: str, target_thread: str,

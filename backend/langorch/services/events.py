@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from langorch.runtime.ports import RunEvent as PortEvent
+from langorch.runtime.redaction import display
 from langorch.services.hub import Hub
 from langorch.store.models import Artifact, Run, RunEvent, new_id
 
@@ -44,10 +45,12 @@ COALESCE_S = 0.05
 
 
 def _jsonable(payload: Any) -> dict[str, Any]:
+    """The payload as stored: JSON, with secret references in their shown form (the runtime
+    already masked values; a run's reference nonce is never written to the timeline either)."""
     try:
-        data = json.loads(json.dumps(payload, default=str))
+        data = json.loads(json.dumps(display(payload), default=str))
     except (TypeError, ValueError):
-        data = {"value": str(payload)}
+        data = {"value": display(str(payload))}
     return data if isinstance(data, dict) else {"value": data}
 
 

@@ -31,6 +31,9 @@ def add_worker_command(sub: Any) -> None:
 def run_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's full URL at INFO; a procedure's URL may carry a secret's value.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     return asyncio.run(_serve(args))
 
 

@@ -21,6 +21,7 @@ import logging
 import os
 import socket
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,8 +247,12 @@ class Worker:
                                                                       "interrupted": True}, ts=time.time()))
                 outcome = RunOutcome(run_id, "canceled")
             except Exception as exc:
-                log.exception("run %s failed inside the runtime", run_id)
-                error = {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__,
+                # Not a step's failure (those are data): the text may still quote a secret, so it is
+                # sealed by the procedure's secrets before it is logged or stored.
+                hide = await self.rt.runner.secret_text_filter(ir, run_id)
+                log.error("run %s failed inside the runtime: %s", run_id,
+                          hide("".join(traceback.format_exception(exc)).rstrip()))
+                error = {"type": type(exc).__name__, "message": hide(str(exc) or type(exc).__name__),
                          "retryable": False}
                 await rt.sink.emit(PortEvent(run_id, "run_failed", {"error": error, "node_id": None},
                                              ts=time.time()))

@@ -31,10 +31,11 @@ def request_payload(node: NodeIR, inv: Invocation, ctx: RunContext) -> dict[str,
     expires_at = None
     if payload.timeout_ms:
         expires_at = ctx.services.clock() + payload.timeout_ms / 1000
+    # What a person is shown (and the checkpoint keeps): secrets as shown references, never values.
     return {
         "kind": "approval",
         "node_id": f"{ctx.node_prefix}/{node.node_id}" if ctx.node_prefix else node.node_id,
-        "prompt": render_text(payload.prompt, scope, where=f"{where} prompt"),
+        "prompt": ctx.redactor.mask_text(render_text(payload.prompt, scope, where=f"{where} prompt")),
         "decision_type": payload.decision_type,
         "options": list(payload.options),
         "context_data": ctx.redactor.redact(render(dict(payload.context_data), scope,

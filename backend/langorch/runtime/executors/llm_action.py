@@ -21,6 +21,7 @@ from langorch.runtime.context import RunContext
 from langorch.runtime.errors import BudgetExceeded, LlmError, StepError
 from langorch.runtime.executors.base import Invocation, NodeResult
 from langorch.runtime.ports import LlmRequest, LlmResponse
+from langorch.runtime.redaction import display
 from langorch.runtime.retry import delay_ms
 from langorch.runtime.templating import render, render_text
 
@@ -208,11 +209,12 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     where = f"node {node.node_id!r}"
     scope = ctx.scope(inv.variables, node)
     await ctx.load_secrets([payload.prompt, payload.system_prompt])
-    prompt = render_text(payload.prompt, scope, where=f"{where} prompt")
+    # A model is never sent a secret's value: a prompt names the secret by its shown reference.
+    prompt = display(render_text(payload.prompt, scope, where=f"{where} prompt"))
     messages: list[dict[str, Any]] = []
     if payload.system_prompt:
-        messages.append({"role": "system", "content": render_text(payload.system_prompt, scope,
-                                                                  where=f"{where} system_prompt")})
+        messages.append({"role": "system", "content": display(render_text(payload.system_prompt, scope,
+                                                                          where=f"{where} system_prompt"))})
     attachments = render(list(payload.attachments), scope, where=f"{where} attachments")
     wants_json = payload.json_mode or payload.output_schema is not None
     gc = ctx.ir.global_config

@@ -39,11 +39,12 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
     ctx.redactor.add_sensitive_values(inputs)
     child_ctx = RunContext(
         run_id=ctx.run_id, ir=child_ir, services=ctx.services, redactor=ctx.redactor, limiter=ctx.limiter,
-        is_cancelled=ctx.is_cancelled, secret_values={}, parent=ctx,
+        is_cancelled=ctx.is_cancelled, secret_values={}, ref_nonce=ctx.ref_nonce, parent=ctx,
         node_prefix=f"{ctx.node_prefix}/{node.node_id}" if ctx.node_prefix else node.node_id,
         key_run_id=ctx.key_run_id, key_prefix=f"{ctx.key_prefix}{node.node_id}#{inv.visit}/", mode=ctx.mode,
         started_at=ctx.started_at,
     )
+    await child_ctx.prime_secrets()  # the child's own secrets are sealed and masked too
     await ctx.emit("subflow_started", {"procedure_id": child_ir.procedure_id, "version": child_ir.version,
                                        "ir_hash": child_ir.ir_hash}, node_id=node.node_id)
     graph = compile_graph(child_ir, None)
