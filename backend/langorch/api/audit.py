@@ -27,7 +27,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from starlette.routing import BaseRoute, Match
+from fastapi.routing import iter_route_contexts
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from langorch.services import audit as audit_service
@@ -132,7 +133,7 @@ def recorded_status(status: int) -> bool:
 def _request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            text = value.decode("latin-1").strip()
+            text = str(value.decode("latin-1")).strip()
             if _REQUEST_ID.match(text):
                 return text
             break
@@ -153,16 +154,42 @@ def _query(scope: Scope, names: tuple[str, ...]) -> dict[str, str]:
     return {k: v[:200] for k, v in pairs if k in names}
 
 
-def _matched(scope: Scope, routes: list[BaseRoute]) -> tuple[BaseRoute | None, dict[str, Any]]:
-    """The route that answered (the router notes it in the scope), else the one whose path
-    and method match: a request refused before routing is still attributed to its route."""
-    route = scope.get("route")
-    if isinstance(route, BaseRoute):
-        return route, dict(scope.get("path_params") or {})
-    for candidate in routes:
-        match, child = candidate.matches(scope)
-        if match is Match.FULL:
-            return candidate, dict(child.get("path_params") or {})
+@dataclass(frozen=True)
+class _Template:
+    """A route of the app as the audit log names it: full path template, methods, matcher."""
+
+    path: str
+    methods: frozenset[str]
+    regex: re.Pattern[str]
+    convertors: dict[str, Any]
+
+
+def route_templates(app: Any) -> list[_Template]:
+    """Every route of ``app`` with its full path (routers included under a prefix too)."""
+    out: list[_Template] = []
+    for context in iter_route_contexts(getattr(app, "routes", [])):
+        path, methods = context.path, context.methods
+        if isinstance(path, str) and methods:  # mounts (the UI) have no methods
+            regex, _, convertors = compile_path(path)
+            out.append(_Template(path, frozenset(m.upper() for m in methods), regex, convertors))
+    return out
+
+
+def _matched(scope: Scope, templates: list[_Template]) -> tuple[_Template | None, dict[str, Any]]:
+    """The route whose path and method match the request, also for a request refused before its
+    endpoint ran, with the path parameters."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root):] or "/"
+    method = str(scope.get("method", "")).upper()
+    for template in templates:
+        if method not in template.methods:
+            continue
+        found = template.regex.match(path)
+        if found:
+            params = {k: template.convertors[k].convert(v) for k, v in found.groupdict().items()}
+            return template, params
     return None, {}
 
 
@@ -178,16 +205,16 @@ def _identity(state: Mapping[str, Any]) -> tuple[str | None, str, str | None]:
     return (str(name) if name else None), str(kind), (str(role) if role else None)
 
 
-def build_entry(scope: Scope, routes: list[BaseRoute], status: int, answer: Any,
+def build_entry(scope: Scope, routes: list[_Template], status: int, answer: Any,
                 request_id: str) -> audit_service.AuditRecord | None:
     """The entry for an answered request, or None when the request is not recorded."""
     method = str(scope.get("method", "")).upper()
     if method in SAFE_METHODS or not recorded_status(status):
         return None
     route, params = _matched(scope, routes)
-    path = getattr(route, "path", None)
-    if route is None or not isinstance(path, str):
+    if route is None:
         return None
+    path = route.path
     spec = ACTIONS.get(template_key(method, path))
     if spec is not None and spec.skip:
         return None
@@ -231,7 +258,7 @@ def build_entry(scope: Scope, routes: list[BaseRoute], status: int, answer: Any,
 class _Exchange:
     """One request on its way through: holds a JSON answer until its entry is written."""
 
-    def __init__(self, routes: list[BaseRoute], scope: Scope, send: Send, request_id: str) -> None:
+    def __init__(self, routes: list[_Template], scope: Scope, send: Send, request_id: str) -> None:
         self.routes = routes
         self.scope = scope
         self.downstream = send
@@ -309,9 +336,15 @@ class _Exchange:
 class AuditMiddleware:
     """Records mutating requests (see the module docstring); install with :func:`install_audit`."""
 
-    def __init__(self, app: ASGIApp, routes: list[BaseRoute] | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.routes: list[BaseRoute] = routes if routes is not None else []
+        self._templates: list[_Template] | None = None
+
+    def templates(self, scope: Scope) -> list[_Template]:
+        """The app's routes, read at the first request (when every router is included)."""
+        if self._templates is None:
+            self._templates = route_templates(scope.get("app"))
+        return self._templates
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -319,7 +352,7 @@ class AuditMiddleware:
             return
         request_id = _request_id(scope)
         scope.setdefault("state", {})["request_id"] = request_id
-        exchange = _Exchange(self.routes, scope, send, request_id)
+        exchange = _Exchange(self.templates(scope), scope, send, request_id)
         try:
             await self.app(scope, receive, exchange.send)
         except Exception:
@@ -332,4 +365,4 @@ class AuditMiddleware:
 def install_audit(app: FastAPI) -> None:
     """Record every mutating request of ``app``. Add it last (outermost) so that it also sees
     requests other middleware refuses, and the identity the auth dependency sets."""
-    app.add_middleware(AuditMiddleware, routes=app.router.routes)
+    app.add_middleware(AuditMiddleware)
