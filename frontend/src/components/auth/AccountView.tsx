@@ -6,7 +6,7 @@ import { Card, Loading, PageHeader } from "@/components/ui/Page";
 import { useMe } from "@/hooks/useMe";
 import { useToast } from "@/hooks/useToast";
 import { safeNext } from "@/lib/api/session";
-import { ROLE_HELP, ROLE_LABELS } from "@/lib/auth/roles";
+import { ROLE_HELP, roleLabel } from "@/lib/auth/roles";
 import { ChangePasswordForm } from "./ChangePasswordForm";
 
 /** Who is signed in, with what roles, and the change-password form (required after a one-time password). */
@@ -42,10 +42,11 @@ export function AccountView() {
             <dt className="font-medium">Name</dt>
             <dd>{m.name}</dd>
             <dt className="font-medium">Kind</dt>
-            <dd>{m.kind === "api_key" ? "API key" : m.kind === "token" ? "token" : "user"}</dd>
+            <dd>{m.kind === "api_key" ? "API key" : m.kind}</dd>
             <dt className="font-medium">Role</dt>
             <dd data-testid="account-role">
-              {ROLE_LABELS[m.role]} <span className="text-slate-600 dark:text-slate-400">({ROLE_HELP[m.role]})</span>
+              {roleLabel(m.role)}
+              {m.role ? <span className="text-slate-600 dark:text-slate-400"> ({ROLE_HELP[m.role]})</span> : null}
             </dd>
             {projectRoles.length > 0 ? (
               <>
@@ -54,7 +55,7 @@ export function AccountView() {
                   <ul>
                     {projectRoles.map(([project, role]) => (
                       <li key={project}>
-                        <span className="font-mono text-xs">{project}</span>: {ROLE_LABELS[role]}
+                        <span className="font-mono text-xs">{project}</span>: {roleLabel(role)}
                       </li>
                     ))}
                   </ul>

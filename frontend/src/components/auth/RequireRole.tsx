@@ -6,7 +6,7 @@ import { Loading, PageHeader } from "@/components/ui/Page";
 import { useCan } from "@/hooks/useCan";
 import { useMe } from "@/hooks/useMe";
 import type { Role } from "@/lib/api/models";
-import { ROLE_LABELS } from "@/lib/auth/roles";
+import { ROLE_LABELS, roleLabel } from "@/lib/auth/roles";
 
 /**
  * A page only `role` (globally or in some project) may use: below it, a sentence saying
@@ -23,7 +23,7 @@ export function RequireRole({ role, title, children }: { role: Role; title: stri
         <PageHeader title={title} />
         <p className="text-sm" data-testid="role-required">
           This page needs the {ROLE_LABELS[role].toLowerCase()} role; you are signed in as{" "}
-          {perms.me ? `${perms.me.name} (${ROLE_LABELS[perms.me.role].toLowerCase()})` : "nobody"}.
+          {perms.me ? `${perms.me.name} (${roleLabel(perms.me.role).toLowerCase()})` : "nobody"}.
         </p>
       </>
     );

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useLogout } from "@/hooks/useLogout";
 import type { Me } from "@/lib/api/models";
-import { ROLE_LABELS } from "@/lib/auth/roles";
+import { roleLabel } from "@/lib/auth/roles";
 
 /** The signed-in user's name and role, their account page and Sign out. */
 export function UserBox({ me }: { me: Me }) {
@@ -14,8 +14,8 @@ export function UserBox({ me }: { me: Me }) {
         <span className="block truncate font-medium" data-testid="user-name">
           {me.name}
         </span>
-        <span className="block text-xs text-slate-400" data-testid="user-role" data-role={me.role}>
-          {ROLE_LABELS[me.role]}
+        <span className="block text-xs text-slate-400" data-testid="user-role" data-role={me.role ?? ""}>
+          {roleLabel(me.role)}
         </span>
       </Link>
       <button

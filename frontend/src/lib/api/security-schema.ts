@@ -27,8 +27,10 @@ export type Role = "viewer" | "approver" | "author" | "operator" | "admin";
 export interface Me {
   subject: string;
   name: string;
-  kind: "user" | "api_key" | "token";
-  role: Role;
+  /** user | api_key | token | anonymous (authentication switched off) */
+  kind: string;
+  /** The global role (null: project roles only). */
+  role: Role | null;
   project_roles: { [project_id: string]: Role };
   groups: string[];
   must_change_password: boolean;
@@ -51,9 +53,9 @@ export interface UserRead {
   username: string;
   display_name: string | null;
   email: string | null;
-  role: Role;
-  project_roles: { [project_id: string]: Role };
-  groups: string[];
+  role: string;
+  project_roles: { [project_id: string]: string } | null;
+  groups: string[] | null;
   disabled: boolean;
   created_at: string;
   last_login_at: string | null;
@@ -82,7 +84,7 @@ export interface UserUpdate {
 export interface ApiKeyRead {
   key_id: string;
   name: string;
-  role: Role;
+  role: string;
   project_id: string | null;
   created_by: string | null;
   created_at: string;
@@ -103,15 +105,17 @@ export interface AuditRead {
   seq: number;
   at: string;
   actor: string;
-  actor_kind: string | null;
+  actor_kind: string;
   role: string | null;
   action: string;
   subject_type: string | null;
   subject_id: string | null;
   project_id: string | null;
   request_id: string | null;
-  outcome: string | null;
+  outcome: number | null;
   details: { [key: string]: unknown } | null;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface AuditVerify {
@@ -119,6 +123,8 @@ export interface AuditVerify {
   checked: number;
   first_bad_seq: number | null;
   problem: string | null;
+  head_seq: number | null;
+  head_hash: string | null;
 }
 
 export interface AuditQuery {
@@ -126,6 +132,7 @@ export interface AuditQuery {
   action?: string;
   subject_type?: string;
   subject_id?: string;
+  project_id?: string;
   since?: string;
   until?: string;
   limit?: number;

@@ -29,6 +29,12 @@ export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }
 
+/** "Operator"; "no role" for none; an unknown name as it is. */
+export function roleLabel(role: string | null | undefined): string {
+  if (!role) return "No global role";
+  return isRole(role) ? ROLE_LABELS[role] : role;
+}
+
 /** The role's place in the order (viewer 0 … admin 4); -1 for an unknown name. */
 export function roleRank(role: string | null | undefined): number {
   return role ? (ROLES as readonly string[]).indexOf(role) : -1;
@@ -40,8 +46,8 @@ export function roleRank(role: string | null | undefined): number {
  */
 export type Viewer = Pick<Me, "role" | "project_roles"> | null;
 
-/** The role that counts on a resource: the higher of the global role and its project's. */
-export function effectiveRole(me: Pick<Me, "role" | "project_roles">, projectId?: string | null): Role {
+/** The role that counts on a resource: the higher of the global role and its project's (null: none). */
+export function effectiveRole(me: Pick<Me, "role" | "project_roles">, projectId?: string | null): Role | null {
   const projectRole = projectId ? me.project_roles[projectId] : undefined;
   if (projectRole && roleRank(projectRole) > roleRank(me.role)) return projectRole;
   return me.role;
