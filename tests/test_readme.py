@@ -26,9 +26,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> str:
-    port = _free_port()
+def server_env(tmp_path: Path) -> dict[str, str]:
+    """What `make run` and the reader's shell share: the database (and the HS256 key file)."""
     env = {**os.environ, "LANGORCH_DB__URL": f"sqlite+aiosqlite:///{tmp_path / 'readme.db'}"}
+    env.pop("LANGORCH_AUTH__JWT_SECRET", None)
+    env["LANGORCH_AUTH__SECRET_FILE"] = str(tmp_path / "auth.key")
+    return env
+
+
+@pytest.fixture
+def server(tmp_path: Path, server_env: dict[str, str]) -> str:
+    port = _free_port()
+    env = dict(server_env)
     env.pop("LANGORCH_API__STATIC_DIR", None)
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen([str(LANGORCH), "serve", "--port", str(port), "--load-examples", "ckp_examples"],
@@ -55,12 +64,12 @@ def server(tmp_path: Path) -> str:
         log.close()
 
 
-def test_readme_walkthrough_runs_against_a_live_server(server: str, tmp_path: Path) -> None:
+def test_readme_walkthrough_runs_against_a_live_server(server: str, server_env: dict[str, str]) -> None:
     lines = walkthrough()
     assert lines[0] == "API=http://127.0.0.1:8000", "the walkthrough starts by naming the server make run starts"
     script = "\n".join([f"API={server}", *lines[1:]])
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=REPO, capture_output=True, text=True,
-                          timeout=180, stdin=subprocess.DEVNULL)
+                          timeout=180, stdin=subprocess.DEVNULL, env=server_env)
     assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     out = done.stdout.strip().splitlines()
     assert out[-1] == "completed test 5100004471", done.stdout

@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_worker_command(sub)
     _add_secrets_command(sub)
     _add_audit_command(sub)
+    _add_keys_commands(sub)
     return parser
 
 
@@ -393,6 +394,12 @@ def _add_audit_command(sub: Any) -> None:
     from langorch.audit_cli import add_audit_command
 
     add_audit_command(sub)
+
+
+def _add_keys_commands(sub: Any) -> None:
+    from langorch.keys_cli import add_keys_commands
+
+    add_keys_commands(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

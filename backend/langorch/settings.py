@@ -13,6 +13,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from langorch.runtime.pricing import DEFAULT_PRICES
 
 
+def _comma_list(value: Any) -> Any:
+    """``a, b`` (an environment variable) or a JSON list → a list of entries."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+
 class DatabaseSettings(BaseModel):
     url: str = Field(default="sqlite+aiosqlite:///./var/langorch.db",
                      description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+psycopg://...")
@@ -53,6 +64,14 @@ class ApiSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Larger request bodies get 413.")
     static_dir: str | None = Field(default=None, description="Built UI to serve at / (frontend/out).")
+    allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        default_factory=list,
+        description="Host names the server answers besides loopback (localhost, 127.0.0.1, ::1) and the bound "
+                    "host: requests naming any other Host get 400 (DNS rebinding). '*' answers every name.")
+    cors_origins: Annotated[list[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        default_factory=list,
+        description="Origins (https://ops.example.com) whose pages may call the API from a browser. Empty: no "
+                    "CORS, and cross-origin writes are refused.")
 
 
 class RetentionSettings(BaseModel):
@@ -76,16 +95,6 @@ class NotifySettings(BaseModel):
                                     description="Where notify operations go whose channel is 'webhook' or names no "
                                                 "agent channel: JSON is POSTed there. Unset: such notifications fail.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="How long the webhook may take to answer.")
-
-
-def _comma_list(value: Any) -> Any:
-    """``a, b`` (an environment variable) or a JSON list → a list of entries."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
 
 
 class SandboxSettings(BaseModel):
@@ -140,6 +149,36 @@ class SecretsSettings(BaseModel):
                                                     "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, managed identity...).")
 
 
+class AuthSettings(BaseModel):
+    enabled: bool = Field(default=True, description="Require an identity on every route except health, login and "
+                                                    "signed webhooks. Switching it off makes every caller an admin.")
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 key for session cookies and for bearer "
+                                         "tokens you mint yourself. Unset: a random key kept in secret_file. Set the "
+                                         "same value on every API replica.")
+    secret_file: str = Field(default="./var/auth.key", description="Where the generated HS256 key is kept (created "
+                                                                 "with 0600 permissions on first start).")
+    token_issuer: str | None = Field(default=None, description="Required `iss` of HS256 bearer tokens (optional).")
+    token_audience: str | None = Field(default=None, description="Required `aud` of HS256 bearer tokens (optional).")
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer URL: RS256/ES256 bearer tokens are "
+                                                              "verified against its JWKS.")
+    oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC tokens (your client id).")
+    oidc_jwks_url: str | None = Field(default=None, description="JWKS URL; default: from the issuer's "
+                                                                "/.well-known/openid-configuration.")
+    role_claim: str = Field(default="langorch_role", description="Token claim holding the role name (or a list of "
+                                                                 "names: the highest counts).")
+    groups_claim: str = Field(default="groups", description="Token claim holding approver groups.")
+    name_claim: str = Field(default="preferred_username", description="Token claim shown as the caller's name.")
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, le=30 * 86400, description="How long a sign-in lasts.")
+    bootstrap_admin: bool = Field(default=True, description="On a start with no users, create the local admin "
+                                                            "'admin' (password: LANGORCH_ADMIN_PASSWORD, else a "
+                                                            "one-time password printed to the console).")
+    rate_limit_per_minute: int = Field(default=1200, ge=0, description="Requests one identity (user, key or "
+                                       "token) may make per minute, with bursts of a quarter of it; above: 429 with "
+                                       "Retry-After. 0: no limit.")
+    login_failures_per_5min: int = Field(default=10, ge=1, description="Failed sign-ins per username and per "
+                                         "client address in 5 minutes before sign-in answers 429.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -151,6 +190,9 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     sandbox: SandboxSettings = SandboxSettings()
     secrets: SecretsSettings = SecretsSettings()
+    auth: AuthSettings = AuthSettings()
+    admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
+                                             "first start (LANGORCH_ADMIN_PASSWORD).")
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
     env_name: str = Field(default="development", min_length=1, max_length=64,
                           description="This deployment's name (development, staging, production...): the "

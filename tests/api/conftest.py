@@ -37,6 +37,7 @@ from langorch.api.app import create_app
 from langorch.settings import ApiSettings, DatabaseSettings, Settings, WorkerSettings
 from langorch.store.migrations import async_url, upgrade
 from langorch.store.models import Base, Run
+from tests.auth_support import bearer
 
 MAX_BODY = 256 * 1024
 """The body limit the test app runs with (413 above it)."""
@@ -146,7 +147,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest_asyncio.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost", headers=bearer("admin")) as http:
         yield http
 
 

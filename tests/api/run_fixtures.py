@@ -19,6 +19,7 @@ from langorch.api.app import create_app
 from langorch.settings import Settings
 from tests.api.conftest import LiveServer
 from tests.api.run_support import worker_settings
+from tests.auth_support import bearer
 
 
 @pytest.fixture
@@ -34,5 +35,5 @@ def server(run_settings: Settings) -> Iterator[LiveServer]:
 
 @pytest_asyncio.fixture
 async def api(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30, headers=bearer("admin")) as client:
         yield client

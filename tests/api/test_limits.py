@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import MAX_BODY, LiveServer, assert_error, ckp
+from tests.auth_support import bearer
 
 
 def _big_body() -> bytes:
@@ -51,7 +52,7 @@ async def test_a_chunked_body_under_the_limit_is_accepted(client: httpx.AsyncCli
 
 @pytest.mark.asyncio
 async def test_413_over_a_real_socket_for_both_kinds_of_body(live_server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=live_server.url) as http:
+    async with httpx.AsyncClient(base_url=live_server.url, headers=bearer("admin")) as http:
         declared = await http.post("/api/procedures/validate", content=_big_body(),
                                    headers={"content-type": "application/json"})
         chunked = await http.post("/api/procedures/validate", content=_chunks(_big_body()),
@@ -63,7 +64,7 @@ async def test_413_over_a_real_socket_for_both_kinds_of_body(live_server: LiveSe
 def test_413_for_a_raw_chunked_upload_that_never_ends(live_server: LiveServer) -> None:
     """A client streaming past the limit is answered 413 without the server reading it all."""
     with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
-        sock.sendall(b"POST /api/procedures/validate HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /api/procedures/validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         chunk = b"x" * 65536
         sent = 0

@@ -17,14 +17,17 @@ import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from pydantic import SecretStr
 from schemathesis import GenerationMode
 
 from langorch.api.app import create_app
-from langorch.settings import ApiSettings, DatabaseSettings, Settings, WorkerSettings
+from langorch.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, WorkerSettings
 from tests.api.conftest import MAX_BODY, LiveServer, ckp
+from tests.auth_support import TEST_JWT_SECRET, bearer
 
 EXAMPLES = int(os.environ.get("LANGORCH_FUZZ_EXAMPLES", "15"))
 STREAMING = r"/stream$"
+ADMIN = bearer("admin", "fuzzer")
 
 
 def _openapi() -> dict[str, Any]:
@@ -42,10 +45,12 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pat
     that generated ids sometimes hit real rows."""
     path = tmp_path_factory.mktemp("fuzz") / "langorch.db"
     shutil.copyfile(migrated_template, path)
+    # As an admin with no rate limit: every route's code is reached, not the guard's 401/403/429.
     app_settings = Settings(db=DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"),
-                            worker=WorkerSettings(embedded=False), api=ApiSettings(max_body_bytes=MAX_BODY))
+                            worker=WorkerSettings(embedded=False), api=ApiSettings(max_body_bytes=MAX_BODY),
+                            auth=AuthSettings(jwt_secret=SecretStr(TEST_JWT_SECRET), rate_limit_per_minute=0))
     with LiveServer(create_app(app_settings)) as server:
-        with httpx.Client(base_url=server.url) as http:
+        with httpx.Client(base_url=server.url, headers=ADMIN) as http:
             http.post("/api/procedures", json={"ckp_json": ckp()}).raise_for_status()
             http.post("/api/projects", json={"name": "fuzz"}).raise_for_status()
             http.post("/api/agents", json={"agent_id": "fuzz", "name": "fuzz", "channel": "WEB",
@@ -66,7 +71,7 @@ def _cases() -> list[Any]:
 
 
 def _check(case: Any, server: LiveServer) -> None:
-    response = case.call(base_url=server.url, timeout=30)
+    response = case.call(base_url=server.url, timeout=30, headers=ADMIN)
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} → {response.status_code}: {response.text[:500]}")
     if 400 <= response.status_code < 500:

@@ -7,22 +7,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from langorch import __version__
 from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
+from langorch.api.guard import authorize
 from langorch.api.limits import BodyLimitMiddleware
 from langorch.api.routes import ROUTERS
+from langorch.api.security import install_security, start_auth
 from langorch.api.static import mount_ui
 from langorch.settings import Settings, get_settings
 from langorch.store.db import make_engine, make_sessionmaker
 from langorch.worker.embedded import start_runtime
 
+API_PREFIX = "/api"
 Startup = Callable[[AppContext, AsyncExitStack], Awaitable[None]]
-STARTUP_HOOKS: list[Startup] = [start_runtime]
+STARTUP_HOOKS: list[Startup] = [start_auth, start_runtime]
 """Subsystems (worker, loops, static UI) register here; each pushes its own cleanup.
-``start_runtime`` comes first: it opens the hub, event sink and checkpointer the run
+``start_auth`` comes first (the guard needs its state; it creates the local admin), then
+``start_runtime``: it opens the hub, event sink and checkpointer the run
 routes use (``ctx.extras["runtime"]``) and the embedded worker with its loops."""
 
 
@@ -47,8 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Bodies over the limit get 413, with or without a Content-Length (chunked bodies are counted).
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
 
+    # Every route runs the guard first: identity, role (auth/policy.py), CSRF, rate limit.
     for router in ROUTERS:
-        app.include_router(router, prefix="/api")
+        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
+    install_security(app, settings, ROUTERS, API_PREFIX)
     ui = ui_directory(settings)
     if ui is not None:
         mount_ui(app, str(ui))

@@ -14,10 +14,21 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from langorch.runtime.errors import InputError
-from langorch.services.errors import Conflict, Invalid, NotFound, ServiceError, TooLarge, Unavailable
+from langorch.services.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    RateLimited,
+    ServiceError,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+)
 
 _STATUS: dict[type[ServiceError], int] = {NotFound: 404, Conflict: 409, Invalid: 422, TooLarge: 413,
-                                          Unavailable: 503}
+                                          Unavailable: 503, Unauthenticated: 401, Forbidden: 403,
+                                          RateLimited: 429}
 
 
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -41,7 +52,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 400)
-        return JSONResponse(error_body(exc.code, exc.message, _json_safe(exc.details)), status_code=status)
+        return JSONResponse(error_body(exc.code, exc.message, _json_safe(exc.details)), status_code=status,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(InputError)
     async def _inputs(_: Request, exc: InputError) -> JSONResponse:

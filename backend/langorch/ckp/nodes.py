@@ -134,6 +134,10 @@ class HumanApprovalNode(NodeBase):
     escalation_contact: str | None = None
     context_data: dict[str, Any] | None = None
     approval_level: str | None = None
+    approvers: list[str] | None = None
+    """Usernames or emails that may decide this gate (LangOrch extension; with approver_groups: either)."""
+    approver_groups: list[str] | None = None
+    """Groups whose members may decide this gate (LangOrch extension)."""
     on_approve: str | None = None
     on_reject: str | None = None
     on_timeout: str | None = None

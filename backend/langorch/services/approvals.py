@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.runtime.executors.human_approval import APPROVE, REJECT
 from langorch.runtime.runner import PendingApproval
+from langorch.services import approval_rules
 from langorch.services.audit import record_system
 from langorch.services.errors import Conflict, Invalid, NotFound
 from langorch.services.hub import Hub
@@ -159,12 +160,16 @@ def _first(approval: Approval) -> dict[str, Any]:
             "decided_at": approval.decided_at.isoformat() if approval.decided_at else None}
 
 
-async def decide(session: AsyncSession, rt: ServerRuntime, approval_id: str, d: Decision) -> Approval:
-    """Record a decision and queue the resume of exactly this gate."""
+async def decide(session: AsyncSession, rt: ServerRuntime, approval_id: str, d: Decision,
+                 decider: approval_rules.Decider | None = None) -> Approval:
+    """Record a decision and queue the resume of exactly this gate. ``decider`` (the caller)
+    must satisfy the node's approval_level, approvers and approver_groups."""
     approval = await get_approval(session, approval_id)
     if approval.status != "pending":
         raise Conflict(f"approval {approval_id!r} was already decided ({approval.status})",
                        details={"first_decision": _first(approval)})
+    if decider is not None:
+        approval_rules.check(await approval_rules.gate_rules(session, approval), decider)
     decision, status = _normalize(approval, d)
     now = _now()
     moved = await session.execute(

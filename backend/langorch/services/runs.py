@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.inputs import validate_inputs
 from langorch.runtime.modes import resolve_mode
 from langorch.runtime.ports import RunEvent as PortEvent
+from langorch.runtime.redaction import display
 from langorch.runtime.runner import RunOutcome
 from langorch.services import checkpoints
 from langorch.services.audit import record_system
@@ -73,11 +74,13 @@ def pinned_ir(rt: ServerRuntime, row: Procedure, ir_hash: str | None = None) -> 
 async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: str,
                      procedure_version: str | None = None, input_vars: Mapping[str, Any] | None = None,
                      project_id: str | None = None, trigger_type: str = "manual",
-                     triggered_by: str | None = None, mode: str | None = None) -> Run:
+                     triggered_by: str | None = None, mode: str | None = None,
+                     may_start: Callable[[str, str | None], None] | None = None) -> Run:
     """Queue a run of a procedure (the latest active version unless one is named).
 
     ``mode`` is production, dry_run or test (runtime/modes.py); by default what the
-    procedure's global_config declares (production unless it says dry_run or mocks)."""
+    procedure's global_config declares (production unless it says dry_run or mocks).
+    ``may_start(mode, project_id)`` raises when the caller may not start a run in that mode."""
     row = await pick_version(session, procedure_id, procedure_version)
     if row is None:
         which = f" version {procedure_version!r}" if procedure_version else ""
@@ -96,9 +99,12 @@ async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: 
     if ir is None:
         raise Invalid(f"procedure {procedure_id!r} v{row.version} does not compile; fix it before running",
                       details={"procedure_id": procedure_id, "version": row.version})
+    resolved = resolve_mode(mode, ir.global_config)
+    if may_start is not None:
+        may_start(resolved, project_id or row.project_id)
     inputs = validate_inputs(ir, dict(input_vars or {}))
     run = _new_run(row, ir, inputs, project_id=project_id or row.project_id, trigger_type=trigger_type,
-                   triggered_by=triggered_by, mode=resolve_mode(mode, ir.global_config))
+                   triggered_by=triggered_by, mode=resolved)
     session.add(run)
     await session.flush()
     enqueue(session, run.run_id, "start")
@@ -329,8 +335,8 @@ async def run_diagnostics(session: AsyncSession, run_id: str) -> dict[str, Any]:
         "failed_node_id": failed_node, "last_node_id": run.last_node_id,
         "cancellation_requested": run.cancellation_requested, "retry_of": run.retry_of,
         "retries": counts.get("step_retry", 0), "event_count": sum(counts.values()), "event_counts": counts,
-        "step_idempotency": [{"key": s.key, "created_at": s.created_at, "result_preview": _preview(s.result)}
-                             for s in steps],
+        "step_idempotency": [{"key": s.key, "created_at": s.created_at,
+                              "result_preview": _preview(display(s.result))} for s in steps],
         "active_leases": [{"lease_id": lease.lease_id, "resource_key": lease.resource_key,
                            "node_id": lease.node_id, "step_id": lease.step_id,
                            "acquired_at": lease.acquired_at, "expires_at": lease.expires_at} for lease in leases],
@@ -379,8 +385,10 @@ async def record_outcome(session: AsyncSession, run_id: str, outcome: RunOutcome
         status = "canceled"
     now = _now()
     usage = outcome.usage or {}
+    error = display(error)  # the runtime reports secrets as references; never a run's reference nonce either
     values: dict[str, Any] = {
-        "status": status, "output_vars": dict(outcome.outputs or {}), "variables": dict(outcome.vars or {}),
+        "status": status, "output_vars": display(dict(outcome.outputs or {})),
+        "variables": display(dict(outcome.vars or {})),
         "error": error if status == "failed" else None,
         "error_message": (str(error.get("message")) if status == "failed" and error
                           else "canceled by request" if status == "canceled" else None),
@@ -402,6 +410,7 @@ async def record_outcome(session: AsyncSession, run_id: str, outcome: RunOutcome
 async def fail_run(session: AsyncSession, run_id: str, error: dict[str, Any]) -> None:
     """Mark a run failed for a reason outside the procedure (it could not be loaded or resumed)."""
     now = _now()
+    error = display(error)
     await session.execute(update(Run).where(Run.run_id == run_id, Run.status.in_(ACTIVE))
                           .values(status="failed", error=error, error_message=str(error.get("message")),
                                   ended_at=now, updated_at=now))

@@ -289,3 +289,88 @@ class LeaderLease(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class User(Base):
+    """A local user (embedded profile) or one first seen through OIDC (no password)."""
+
+    __tablename__ = "users"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(String(400))
+    role: Mapped[str] = mapped_column(String(16), default="viewer")
+    project_roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """project id → role, granted on that project only (above the global role)."""
+    groups: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Approver groups and levels (manager, executive, finance...) human_approval nodes may require."""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_is_initial: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The one-time password printed at first start has not been changed yet."""
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped on logout-everywhere, password change or disable: older sessions stop working."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class ApiKey(Base):
+    """A key for a service or an agent: only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    """Set: the key's role holds on this project only."""
+    groups: Mapped[list[Any] | None] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class StoredSecret(Base):
+    """A secret of the built-in store: the value only as AES-GCM ciphertext."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (UniqueConstraint("scope", "name", name="uq_secrets_scope_name"),)
+    secret_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    scope: Mapped[str] = mapped_column(String(64), default="")
+    """'' for a global secret, else the project id it belongs to."""
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    """base64(nonce ‖ AES-GCM ciphertext ‖ tag); the associated data binds scope, name and version."""
+    key_fingerprint: Mapped[str] = mapped_column(String(64))
+    """Which master key encrypted it (rotation re-encrypts rows with an older one)."""
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEntry(Base):
+    """One mutating action; ``hash`` = SHA-256 over the previous hash and this row's fields."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_subject", "subject_type", "subject_id"))
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    """user | api_key | token | system | anonymous (signed webhooks)."""
+    role: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[str | None] = mapped_column(String(400))
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[int | None] = mapped_column(Integer)
+    """The HTTP status the action answered."""
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -6,17 +6,24 @@ from langorch.api.routes import (
     actions,
     agents,
     approvals,
+    audit,
+    auth,
     health,
+    keys,
     leases,
     procedures,
     projects,
     queue,
     runs,
     secrets,
+    users,
 )
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    auth.router,
+    users.router,
+    keys.router,
     procedures.router,
     projects.router,
     runs.router,
@@ -25,5 +32,6 @@ ROUTERS: list[APIRouter] = [
     actions.router,
     leases.router,
     queue.router,
+    audit.router,
     secrets.router,
 ]

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from sse_starlette.sse import EventSourceResponse
 
 from langorch.api.deps import Session
+from langorch.api.guard import current_identity
 from langorch.api.runtime_deps import Runtime
 from langorch.api.schemas.approvals import ApprovalDecision, ApprovalRead
 from langorch.api.schemas.common import Limit, Offset, error_responses, set_total
+from langorch.services import approval_rules, streams
 from langorch.services import approvals as service
-from langorch.services import streams
 from langorch.store.models import Approval
 
 router = APIRouter(prefix="/approvals", tags=["approvals"])
@@ -58,10 +59,15 @@ async def get_approval(approval_id: str, session: Session) -> Approval:
     return await service.get_approval(session, approval_id)
 
 
-@router.post("/{approval_id}/decision", response_model=ApprovalRead, responses=error_responses(404, 409, 422))
-async def decide(approval_id: str, body: ApprovalDecision, session: Session, rt: Runtime) -> Approval:
-    """Record the decision and resume exactly this gate of the run (via the queue).
-    A second decision gets 409 with the first one in ``error.details.first_decision``."""
+@router.post("/{approval_id}/decision", response_model=ApprovalRead, responses=error_responses(403, 404, 409, 422))
+async def decide(approval_id: str, body: ApprovalDecision, request: Request, session: Session,
+                 rt: Runtime) -> Approval:
+    """Record the decision, under the caller's name, and resume exactly this gate of the run (via the
+    queue). A second decision gets 409 with the first one in ``error.details.first_decision``; a caller
+    the node's approval_level, approvers or approver_groups exclude gets 403."""
+    identity = current_identity(request)
+    request.state.audit_details = {"decision": body.decision or body.status}
     return await service.decide(session, rt, approval_id, service.Decision(
-        decision=body.decision, status=body.status, decided_by=body.decided_by, comment=body.comment,
-        payload=body.payload))
+        decision=body.decision, status=body.status, decided_by=identity.name, comment=body.comment,
+        payload=body.payload), approval_rules.Decider(
+        identity.name, identity.names(), identity.groups, is_admin=identity.role == "admin"))

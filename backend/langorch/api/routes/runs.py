@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, urlparse
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from fastapi.responses import FileResponse
 from sse_starlette.sse import EventSourceResponse
 
 from langorch.api.deps import Session
+from langorch.api.guard import current_identity, may_start_run
 from langorch.api.runtime_deps import Runtime
 from langorch.api.schemas.common import Limit, Offset, error_responses, set_total
 from langorch.api.schemas.runs import (
@@ -47,12 +48,15 @@ def _statuses(raw: str | None) -> list[str]:
 
 @router.post("", response_model=RunRead, status_code=status.HTTP_201_CREATED,
              responses=error_responses(404, 409, 413, 422))
-async def create_run(body: RunCreate, session: Session, rt: Runtime) -> Run:
+async def create_run(body: RunCreate, request: Request, session: Session, rt: Runtime) -> Run:
     """Queue a run; ``input_vars`` are checked against the procedure's variables_schema
-    (422 with one error per field). The run is committed before the answer."""
+    (422 with one error per field). The run is committed before the answer. A production run
+    needs the operator role, a test or dry_run run the author role; ``triggered_by`` is the caller."""
     return await service.create_run(session, rt, procedure_id=body.procedure_id,
                                     procedure_version=body.procedure_version, input_vars=body.input_vars,
-                                    project_id=body.project_id, triggered_by=body.triggered_by, mode=body.mode)
+                                    project_id=body.project_id, triggered_by=current_identity(request).name,
+                                    mode=body.mode, may_start=lambda mode, project: may_start_run(request, mode,
+                                                                                                  project))
 
 
 @router.get("", response_model=list[RunRead], responses=error_responses(422))
@@ -110,11 +114,12 @@ async def cancel_run(run_id: str, session: Session, rt: Runtime) -> Run:
 
 @router.post("/{run_id}/retry", response_model=RunRead, status_code=status.HTTP_201_CREATED,
              responses=error_responses(404, 409, 422))
-async def retry_run(run_id: str, session: Session, rt: Runtime, body: RunRetry | None = None) -> Run:
+async def retry_run(run_id: str, request: Request, session: Session, rt: Runtime,
+                    body: RunRetry | None = None) -> Run:
     """A new run (``retry_of``) of the same version that continues from the failed node,
     with ``input_vars`` merged over the old inputs."""
     body = body or RunRetry()
-    return await service.retry_run(session, rt, run_id, body.input_vars, body.triggered_by)
+    return await service.retry_run(session, rt, run_id, body.input_vars, current_identity(request).name)
 
 
 @router.get("/{run_id}/events", response_model=list[RunEventRead], responses=error_responses(404))

@@ -33,10 +33,10 @@ class ApprovalRead(ApiModel):
 
 
 class ApprovalDecision(BaseModel):
-    """``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``."""
+    """``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``. The decision is
+    recorded under the caller's identity (``decided_by``); a ``decided_by`` in the body is ignored."""
 
     decision: str | None = Field(default=None, max_length=200, description="approve | reject | one of the options")
     status: str | None = Field(default=None, max_length=32, description="approved | rejected (alternative to decision)")
-    decided_by: str | None = Field(default=None, max_length=200)
     comment: str | None = Field(default=None, max_length=10_000)
     payload: Any = Field(default=None, description="Input for provide_input gates (stored into the decision variable).")

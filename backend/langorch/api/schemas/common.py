@@ -42,8 +42,8 @@ class DiagnosticOut(BaseModel):
 
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the error envelope for ``codes``."""
-    meaning = {400: "Bad request", 404: "Not found", 409: "Conflict", 413: "Body too large",
-               422: "Invalid input", 503: "Unavailable"}
+    meaning = {400: "Bad request", 401: "Unauthenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+               413: "Body too large", 422: "Invalid input", 429: "Too many requests", 503: "Unavailable"}
     return {code: {"model": ErrorResponse, "description": meaning.get(code, "Error")} for code in codes}
 
 

@@ -15,14 +15,14 @@ RunModeField = Literal["production", "dry_run", "test"]
 
 
 class RunCreate(BaseModel):
-    """``POST /api/runs`` (wire-compatible with the seed system)."""
+    """``POST /api/runs`` (wire-compatible with the seed system). ``triggered_by`` is the caller's
+    identity; a ``triggered_by`` in the body is ignored."""
 
     procedure_id: str = Field(min_length=1, max_length=200)
     procedure_version: str | None = Field(default=None, max_length=64,
                                           description="Default: the latest active version, else the latest.")
     input_vars: dict[str, Any] | None = Field(default=None, description="Checked against the CKP's variables_schema.")
     project_id: str | None = Field(default=None, max_length=64)
-    triggered_by: str | None = Field(default=None, max_length=200, description="Who or what started the run.")
     mode: RunModeField | None = Field(
         default=None, description="production: every step does what it says; dry_run: external calls with side "
         "effects are skipped; test: agent, MCP, http_request and LLM calls answer from the procedure's "
@@ -35,7 +35,6 @@ class RunRetry(BaseModel):
     """``POST /api/runs/{run_id}/retry``: changed inputs are merged over the failed run's."""
 
     input_vars: dict[str, Any] | None = None
-    triggered_by: str | None = Field(default=None, max_length=200)
 
 
 class RunRead(ApiModel):
