@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 
 from langorch import __version__
+from langorch.api.audit import install_audit
 from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
 from langorch.api.guard import authorize
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     install_security(app, settings, ROUTERS, API_PREFIX)
+    install_audit(app)  # outermost: it also records requests the guard or the host gate refused
     ui = ui_directory(settings)
     if ui is not None:
         mount_ui(app, str(ui))
