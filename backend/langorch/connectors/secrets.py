@@ -420,18 +420,21 @@ class AzureKeyVaultSecrets(_CachedSecrets):
     ``vault_url`` (``https://NAME.vault.azure.net``) defaults to ``AZURE_KEYVAULT_URL``; a
     ref's ``vault_url`` wins. ``credential`` replaces ``DefaultAzureCredential()`` (which
     reads ``AZURE_TENANT_ID``/``AZURE_CLIENT_ID``/``AZURE_CLIENT_SECRET``, a managed
-    identity or the Azure CLI login); ``transport`` (an ``azure.core`` HttpTransport) is
-    handed to the ``SecretClient``; ``client`` replaces the ``SecretClient`` (tests).
+    identity or the Azure CLI login); ``transport`` (an ``azure.core`` HttpTransport) and
+    ``client_options`` (``retry_total``, ``connection_timeout``...) are handed to the
+    ``SecretClient``; ``client`` replaces the ``SecretClient`` (tests).
     """
 
     def __init__(self, vault_url: str | None = None, *, credential: Any = None, client: Any = None,
-                 transport: Any = None, cache_ttl_s: float = DEFAULT_CACHE_TTL_S,
-                 clock: Callable[[], float] | None = None) -> None:
+                 transport: Any = None, client_options: Mapping[str, Any] | None = None,
+                 cache_ttl_s: float = DEFAULT_CACHE_TTL_S, clock: Callable[[], float] | None = None) -> None:
         super().__init__(cache_ttl_s=cache_ttl_s, clock=clock)
         self._vault_url = vault_url or os.environ.get("AZURE_KEYVAULT_URL")
         self._credential = credential
         self._client = client
-        self._transport = transport
+        self._options: dict[str, Any] = dict(client_options or {})
+        if transport is not None:
+            self._options["transport"] = transport
         self._clients: dict[str, Any] = {}
 
     def _client_for(self, ref: SecretRef) -> Any:
@@ -450,8 +453,8 @@ class AzureKeyVaultSecrets(_CachedSecrets):
             if self._credential is None:
                 identity = _require("azure.identity", ref, "azure-identity")
                 self._credential = identity.DefaultAzureCredential()
-            extra: dict[str, Any] = {"transport": self._transport} if self._transport is not None else {}
-            self._clients[url] = secrets_sdk.SecretClient(vault_url=url, credential=self._credential, **extra)
+            self._clients[url] = secrets_sdk.SecretClient(vault_url=url, credential=self._credential,
+                                                          **self._options)
         return self._clients[url]
 
     async def _fetch(self, ref: SecretRef) -> Any:
