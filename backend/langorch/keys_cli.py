@@ -43,8 +43,9 @@ def add_keys_commands(sub: Any) -> None:
 
     p = sub.add_parser("users", help="create local users or reset a password (writes the database)")
     commands = p.add_subparsers(dest="users_command", required=True)
-    u = commands.add_parser("create", help="create a local user; the password is read from standard input")
+    u = commands.add_parser("create", help="create a local user and print a one-time password")
     u.add_argument("username")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from standard input instead")
     u.add_argument("--role", required=True, choices=ROLES)
     u.add_argument("--group", action="append", default=[], help="approver group (repeatable)")
     u.add_argument("--db", help="database URL")
@@ -116,14 +117,21 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 def cmd_users_create(args: argparse.Namespace) -> int:
     from langorch.auth.users import UserProblem, create_user
 
-    password = sys.stdin.readline().rstrip("\n")
+    from langorch.auth.passwords import generate_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else generate_password()
     try:
         _run(args.db, lambda s: create_user(s, username=args.username, password=password, role=args.role,
-                                             groups=args.group))
+                                             groups=args.group, initial=not args.password_stdin))
     except UserProblem as exc:
         print(f"langorch users create: {exc}", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"created user {args.username} ({args.role})")
+    if not args.password_stdin:
+        print(password)
+        print(f"created user {args.username} ({args.role}); the one-time password above is shown only this once",
+              file=sys.stderr)
+    else:
+        print(f"created user {args.username} ({args.role})", file=sys.stderr)
     return EXIT_OK
 
 
