@@ -115,9 +115,8 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_users_create(args: argparse.Namespace) -> int:
-    from langorch.auth.users import UserProblem, create_user
-
     from langorch.auth.passwords import generate_password
+    from langorch.auth.users import UserProblem, create_user
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else generate_password()
     try:
@@ -136,23 +135,10 @@ def cmd_users_create(args: argparse.Namespace) -> int:
 
 
 def cmd_users_reset(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
+    from langorch.auth.users import reset_password
 
-    from langorch.auth.passwords import generate_password
-    from langorch.auth.users import update_user
-    from langorch.store.models import User
-
-    password = generate_password()
-
-    async def reset(session: Any) -> bool:
-        user = await session.scalar(select(User).where(User.username == args.username))
-        if user is None:
-            return False
-        await update_user(session, user, {"password": password, "disabled": False})
-        user.password_is_initial = True
-        return True
-
-    if not _run(args.db, reset):
+    password = _run(args.db, lambda s: reset_password(s, args.username))
+    if password is None:
         print(f"langorch users reset-password: no user {args.username!r}", file=sys.stderr)
         return EXIT_REFUSED
     print(password)

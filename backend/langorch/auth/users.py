@@ -108,6 +108,18 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
     await session.flush()
 
 
+async def reset_password(session: AsyncSession, username: str) -> str | None:
+    """Give ``username`` a new one-time password (returned) and end their sessions; None if no such user."""
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        return None
+    password = generate_password()
+    await update_user(session, user, {"password": password, "disabled": False})
+    user.password_is_initial = True
+    await session.flush()
+    return password
+
+
 async def ensure_admin(session: AsyncSession, password: str | None) -> str | None:
     """Create the local admin when there are no users at all. Returns the one-time password
     it generated (None when a password was given or users already exist)."""
