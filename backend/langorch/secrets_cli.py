@@ -29,6 +29,9 @@ def add_secrets_command(sub: Any) -> None:
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Exit 0 when every row is re-encrypted, 2 when nothing could be changed (the reason on stderr)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from langorch.services.secret_store import MasterKeyError, rotate_master_key
     from langorch.settings import get_settings
 
@@ -37,7 +40,11 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(rotate_master_key(url, settings.secrets))
     except MasterKeyError as exc:
-        print(f"secrets rotate-key: {exc}", file=sys.stderr)
+        print(f"secrets rotate-key: {exc.message}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"secrets rotate-key: cannot read the secrets of {url.split('@')[-1]} ({type(exc).__name__}); is it "
+              "migrated (langorch migrate)?", file=sys.stderr)
         return 2
     print(report, file=sys.stderr)
     return 0

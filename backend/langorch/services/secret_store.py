@@ -465,6 +465,8 @@ async def rotate_master_key(url: str, settings: SecretsSettings, environ: Mappin
     engine = make_engine(url)
     try:
         sessions = make_sessionmaker(engine)
+        async with sessions() as session:  # the table first: nothing is written to a database without it
+            await session.execute(select(func.count()).select_from(StoredSecret))
         if ring.from_environment:
             if not env.get(NEW_KEY_ENV):
                 raise MasterKeyError(f"the master key comes from {MASTER_KEY_ENV}: put the new key in "
