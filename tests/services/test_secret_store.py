@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from langorch.ckp.ir import SecretRef
 from langorch.connectors.secrets import EnvSecrets, RoutingSecrets
 from langorch.runtime.errors import StepError
 from langorch.services import secret_store as store
+from langorch.services.secret_providers import LazyStoreSecrets, build_secrets
 from langorch.services.secret_store import (
     MASTER_KEY_ENV,
     KeyRing,
@@ -251,6 +253,17 @@ async def test_the_builtin_alias_routes_to_the_store(sessions: async_sessionmake
     routing = RoutingSecrets({"langorch": StoreSecrets(sessions, ring), "env_vars": EnvSecrets({})})
 
     assert await routing.get(SecretRef("crm", "builtin", "crm_token")) == "v1"
+
+
+@pytest.mark.asyncio
+async def test_langorch_run_reads_global_secrets_from_the_configured_database(
+        db_url: str, sessions: async_sessionmaker[AsyncSession], ring: KeyRing, settings: SecretsSettings) -> None:
+    await _secret(sessions, ring, "crm_token", "global-1")
+    await _secret(sessions, ring, "crm_token", "project-1", project="p1")
+    async with AsyncExitStack() as stack:
+        routing = build_secrets(settings, LazyStoreSecrets(db_url, settings, stack))
+
+        assert await routing.get(SecretRef("crm", "langorch", "crm_token"), run_id="cli-run") == "global-1"
 
 
 # -- rotating the master key --------------------------------------------------------------------

@@ -283,6 +283,12 @@ def _check_name(name: str) -> None:
         raise InvalidSecret(f"secret name {name!r} must match {NAME_PATTERN}", details=[{"field": "name"}])
 
 
+def _check_text(value: str | None, field: str) -> None:
+    """NUL is no character PostgreSQL can store: refused in every field (422)."""
+    if value is not None and "\x00" in value:
+        raise InvalidSecret(f"{field} may not contain NUL characters", details=[{"field": field}])
+
+
 def _check_value(value: str) -> None:
     if "\x00" in value:
         raise InvalidSecret("a secret value may not contain NUL characters", details=[{"field": "value"}])
@@ -303,7 +309,7 @@ def _forget(name: str) -> None:
 
 
 async def get(session: AsyncSession, secret_id: str) -> StoredSecret:
-    row = await session.get(StoredSecret, secret_id)
+    row = None if "\x00" in secret_id else await session.get(StoredSecret, secret_id)
     if row is None:
         raise NotFound(f"secret {secret_id!r} not found", details={"secret_id": secret_id})
     return row
@@ -312,6 +318,7 @@ async def get(session: AsyncSession, secret_id: str) -> StoredSecret:
 async def list_secrets(session: AsyncSession, *, project_id: str | None = None, limit: int = 100,
                        offset: int = 0) -> tuple[list[StoredSecret], int]:
     """Secrets by scope and name; ``project_id`` ('' = global) keeps one scope."""
+    _check_text(project_id, "project_id")
     stmt = select(StoredSecret)
     if project_id is not None:
         stmt = stmt.where(StoredSecret.scope == project_id)
@@ -326,6 +333,8 @@ async def create(session: AsyncSession, ring: KeyRing, *, name: str, value: str,
     """Store a new secret; 409 when the name exists in that scope."""
     _check_name(name)
     _check_value(value)
+    _check_text(project_id, "project_id")
+    _check_text(description, "description")
     scope = project_id or ""
     if scope:
         from langorch.services import projects
@@ -349,6 +358,7 @@ async def create(session: AsyncSession, ring: KeyRing, *, name: str, value: str,
 async def update(session: AsyncSession, ring: KeyRing, secret_id: str, changes: Mapping[str, Any]) -> StoredSecret:
     """Apply ``value`` (a rotation: version + 1) and/or ``description``."""
     row = await get(session, secret_id)
+    _check_text(changes.get("description"), "description")
     if changes.get("value") is not None:
         value = str(changes["value"])
         _check_value(value)
