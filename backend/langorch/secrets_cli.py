@@ -30,21 +30,15 @@ def add_secrets_command(sub: Any) -> None:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     """Exit 0 when every row is re-encrypted, 2 when nothing could be changed (the reason on stderr)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from langorch.services.secret_store import MasterKeyError, rotate_master_key
+    from langorch.services.errors import ServiceError
+    from langorch.services.secret_store import rotate_master_key
     from langorch.settings import get_settings
 
     settings = get_settings()
-    url = args.db or settings.db.url
     try:
-        report = asyncio.run(rotate_master_key(url, settings.secrets))
-    except MasterKeyError as exc:
+        report = asyncio.run(rotate_master_key(args.db or settings.db.url, settings.secrets))
+    except ServiceError as exc:
         print(f"secrets rotate-key: {exc.message}", file=sys.stderr)
-        return 2
-    except SQLAlchemyError as exc:
-        print(f"secrets rotate-key: cannot read the secrets of {url.split('@')[-1]} ({type(exc).__name__}); is it "
-              "migrated (langorch migrate)?", file=sys.stderr)
         return 2
     print(report, file=sys.stderr)
     return 0

@@ -343,6 +343,14 @@ def test_langorch_secrets_rotate_key_runs_against_the_configured_database(db_url
     assert "re-encrypted 0 secret(s)" in first.stderr
     assert (tmp_path / "cli.key").exists() and (tmp_path / "cli.key.previous").exists()
 
+    env.update(LANGORCH_DB__URL=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+               LANGORCH_SECRETS__KEY_FILE=str(tmp_path / "unused.key"))
+    unmigrated = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert unmigrated.returncode == 2
+    assert "langorch migrate" in unmigrated.stderr and "Traceback" not in unmigrated.stderr
+    assert not (tmp_path / "unused.key").exists()
+
+    env.update(LANGORCH_DB__URL=db_url)
     env[MASTER_KEY_ENV] = MasterKey.generate("x").text()
     refused = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2

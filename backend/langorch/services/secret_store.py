@@ -56,6 +56,7 @@ __all__ = [
     "KeyRing",
     "MasterKey",
     "MasterKeyError",
+    "StoreNotReady",
     "StoreSecrets",
     "create",
     "delete",
@@ -82,6 +83,12 @@ class MasterKeyError(Unavailable):
     """503: the master key is missing, malformed or not the one that encrypted a row."""
 
     code = "secret_key_unavailable"
+
+
+class StoreNotReady(Unavailable):
+    """503: the database has no secrets table (not migrated) or cannot be reached."""
+
+    code = "secret_store_unavailable"
 
 
 class DuplicateSecret(Conflict):
@@ -475,8 +482,12 @@ async def rotate_master_key(url: str, settings: SecretsSettings, environ: Mappin
     engine = make_engine(url)
     try:
         sessions = make_sessionmaker(engine)
-        async with sessions() as session:  # the table first: nothing is written to a database without it
-            await session.execute(select(func.count()).select_from(StoredSecret))
+        try:  # the table first: nothing is written beside a database without it
+            async with sessions() as session:
+                await session.execute(select(func.count()).select_from(StoredSecret))
+        except SQLAlchemyError as exc:
+            raise StoreNotReady(f"cannot read the secrets of {url.rsplit('@', 1)[-1]} ({type(exc).__name__}); "
+                                "is it migrated (langorch migrate)?") from exc
         if ring.from_environment:
             if not env.get(NEW_KEY_ENV):
                 raise MasterKeyError(f"the master key comes from {MASTER_KEY_ENV}: put the new key in "
