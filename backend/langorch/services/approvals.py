@@ -218,9 +218,11 @@ async def expire_due(sessions: async_sessionmaker[AsyncSession], hub: Hub, now: 
                 "interrupt_id": interrupt_id, "approval_id": approval_id,
                 "decision": {"decision": "timeout", "decided_by": "system", "comment": "approval expired",
                              "input": None}})
+            expired.append((approval_id, run_id))
+        # Recorded after every row is locked: the audit lock is the last one this transaction takes.
+        for approval_id, run_id in expired:
             await record_system(session, "approval.timeout", subject_type="approval", subject_id=approval_id,
                                 details={"run_id": run_id, "decision": "timeout"})
-            expired.append((approval_id, run_id))
         await session.commit()
     if expired:
         hub.publish("jobs")
