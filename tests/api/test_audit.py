@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from langorch.api.audit import ACTIONS, AuditMiddleware, route_templates, template_key
+from langorch.api.audit import ACTIONS, AuditMiddleware, recorded_status, route_templates, template_key
 from tests.api.conftest import assert_error, ckp, create_procedure
 from tests.api.run_support import approval_doc, import_procedure, pending_approvals, start_run, stream_run
 from tests.auth_support import bearer
@@ -211,3 +211,28 @@ async def test_sse_streams_through_the_middleware_and_the_decision_is_recorded(a
     assert (decision["subject_id"], decision["details"]["decision"], decision["details"]["run_id"]) == (
         approval["approval_id"], "approve", run["run_id"])
     assert (await api.get("/api/audit/verify")).json()["ok"] is True
+
+
+async def test_an_answer_is_still_given_when_its_entry_cannot_be_written(
+        client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+        caplog: pytest.LogCaptureFixture) -> None:
+    async def rename(old: str, new: str) -> None:  # the PostgreSQL schema is shared: put it back after
+        async with sessions() as session:
+            await session.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+            await session.commit()
+
+    await rename("audit_log", "audit_log_away")
+    try:
+        with caplog.at_level("ERROR", logger="langorch.api.audit"):
+            response = await client.post("/api/projects", json={"name": "still made"})
+    finally:
+        await rename("audit_log_away", "audit_log")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "still made"
+    assert any("could not record POST /api/projects" in r.getMessage() for r in caplog.records)
+
+
+async def test_which_answers_are_recorded() -> None:
+    assert [s for s in (200, 201, 204, 301, 400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+            if recorded_status(s)] == [200, 201, 204, 401, 403, 500, 503]

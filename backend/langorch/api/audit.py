@@ -356,7 +356,7 @@ class AuditMiddleware:
         try:
             await self.app(scope, receive, exchange.send)
         except Exception:
-            if exchange.audited and exchange.start is None:
+            if exchange.audited and not exchange.recorded:
                 await exchange.record(None, status=500)
             raise
         await exchange.release()  # an answer whose last body chunk never came

@@ -57,6 +57,9 @@ _LIMITS = {"actor": 200, "actor_kind": 16, "role": 16, "action": 64, "subject_ty
 MAX_DETAILS_CHARS = 16_000
 _PG_LOCK_KEY = int.from_bytes(hashlib.sha256(b"langorch.audit_log").digest()[:8], "big", signed=True)
 _ATTEMPTS = 30
+"""Appends tried when seq conflicts (a writer that took no lock got there first)."""
+_BUSY_ATTEMPTS = 3
+"""Appends tried when the database is busy or broke a deadlock (SQLite has already waited its busy timeout)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,8 @@ async def append(session: AsyncSession, entry: AuditRecord, *, at: datetime | No
 
 async def record(sessions: async_sessionmaker[AsyncSession], entry: AuditRecord) -> AuditEntry:
     """Append ``entry`` in a transaction of its own, retrying a seq conflict or a busy database."""
-    for attempt in range(1, _ATTEMPTS + 1):
+    conflicts = busy = 0
+    while True:
         async with sessions() as session:
             try:
                 row = await append(session, entry)
@@ -185,11 +189,15 @@ async def record(sessions: async_sessionmaker[AsyncSession], entry: AuditRecord)
                 return row
             except (IntegrityError, OperationalError) as exc:
                 await session.rollback()
-                if attempt == _ATTEMPTS:
+                if isinstance(exc, IntegrityError):
+                    conflicts += 1
+                else:
+                    busy += 1
+                if conflicts >= _ATTEMPTS or busy >= _BUSY_ATTEMPTS:
                     raise
                 log.info("audit append conflicted (%s); retrying", type(exc).__name__)
-        await asyncio.sleep(random.uniform(0, 0.005 * min(attempt, 10)))  # jitter: conflicting writers spread out
-    raise AssertionError("unreachable")  # pragma: no cover
+        # Jitter: writers that conflicted spread out instead of colliding again.
+        await asyncio.sleep(random.uniform(0, 0.005 * min(conflicts + busy, 10)))
 
 
 async def record_system(session: AsyncSession, action: str, *, subject_type: str | None = None,
