@@ -29,6 +29,12 @@ def _filters(actor: Annotated[str | None, Query(max_length=200)] = None,
              since: Annotated[datetime | None, Query(description="At or after (ISO 8601)")] = None,
              until: Annotated[datetime | None, Query(description="Before (ISO 8601)")] = None,
              ) -> service.AuditFilters:
+    texts = {"actor": actor, "action": action, "subject_type": subject_type, "subject_id": subject_id,
+             "project_id": project_id}
+    bad = [name for name, value in texts.items() if value is not None and "\x00" in value]
+    if bad:  # no stored value holds one, and PostgreSQL refuses them in a query
+        raise Invalid("filters may not contain NUL characters",
+                      details=[{"field": name, "message": "contains a NUL character"} for name in bad])
     return service.AuditFilters(actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
                                 project_id=project_id, since=since, until=until)
 
