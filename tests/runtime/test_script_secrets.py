@@ -85,7 +85,7 @@ async def test_a_script_gets_the_declared_secrets_and_only_those(
     out = await h.run(compile_ok(doc))
 
     assert out.status == "completed", out.error
-    assert PRINTED == [f"{API_KEY} NOT_FOUND ['api']\n"]
+    assert [f"{API_KEY} NOT_FOUND ['api']\n"] == PRINTED
     sent = agent.calls[0]["params"]
     assert sent["secrets"] == {"api": API_KEY}  # declared and set; the unset one is left out
     assert sent["script"] == script  # the script itself is not rendered or changed
@@ -123,5 +123,5 @@ async def test_the_reference_secrets_workflow_runs_as_its_author_meant(
 
     assert out.status == "completed", out.error
     assert agent.calls[0]["params"]["secrets"] == {"test_api_key": API_KEY}
-    assert PRINTED == [f"Secret loaded: {API_KEY}\n"]  # the script saw the value, not NOT_FOUND
+    assert [f"Secret loaded: {API_KEY}\n"] == PRINTED  # the script saw the value, not NOT_FOUND
     assert API_KEY not in _events_text(h.events)
