@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import assert_error
+from tests.auth_support import bearer
 from tests.api.run_support import (
     approval_doc,
     events,
@@ -38,7 +39,7 @@ async def test_a_decision_resumes_the_run_to_completion(api: httpx.AsyncClient) 
     assert (await api.get(f"/api/runs/{run['run_id']}")).json()["status"] == "waiting_approval"
 
     response = await api.post(f"/api/approvals/{approval['approval_id']}/decision",
-                              json={"decision": "approve", "decided_by": "ann", "comment": "fine"})
+                              json={"decision": "approve", "comment": "fine"}, headers=bearer("approver", "ann"))
 
     assert response.status_code == 200, response.text
     decided = response.json()
@@ -55,8 +56,8 @@ async def test_a_second_decision_is_409_with_the_first_one(api: httpx.AsyncClien
     [approval] = await pending_approvals(api, run["run_id"])
     url = f"/api/approvals/{approval['approval_id']}/decision"
 
-    first = await api.post(url, json={"status": "rejected", "decided_by": "bob"})
-    second = await api.post(url, json={"decision": "approve", "decided_by": "eve"})
+    first = await api.post(url, json={"status": "rejected"}, headers=bearer("approver", "bob"))
+    second = await api.post(url, json={"decision": "approve"}, headers=bearer("approver", "eve"))
 
     assert first.status_code == 200 and first.json()["status"] == "rejected"
     error = assert_error(second, 409, "conflict")
@@ -72,7 +73,7 @@ async def test_two_simultaneous_decisions_on_one_approval_apply_once(api: httpx.
     [approval] = await pending_approvals(api, run["run_id"])
     url = f"/api/approvals/{approval['approval_id']}/decision"
 
-    answers = await asyncio.gather(*(api.post(url, json={"decision": d, "decided_by": d})
+    answers = await asyncio.gather(*(api.post(url, json={"decision": d})
                                      for d in ("approve", "reject", "approve", "reject")))
 
     assert sorted(a.status_code for a in answers) == [200, 409, 409, 409]
@@ -108,7 +109,7 @@ async def test_select_option_and_provide_input_gates(api: httpx.AsyncClient) -> 
                  422)
     picked = await api.post(f"/api/approvals/{choice['approval_id']}/decision", json={"decision": "large"})
     given = await api.post(f"/api/approvals/{question['approval_id']}/decision",
-                           json={"payload": {"po": "PO-9"}, "decided_by": "ann"})
+                           json={"payload": {"po": "PO-9"}})
 
     assert picked.status_code == 200 and picked.json()["decision"] == "Large"
     assert given.status_code == 200 and given.json()["payload"] == {"po": "PO-9"}
