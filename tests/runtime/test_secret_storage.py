@@ -310,3 +310,33 @@ async def test_after_a_restart_a_value_returned_unasked_is_still_sealed(tmp_path
     assert out.status == "completed", out.error
     assert out.outputs["me"] == {"user": "svc", "key": SHOWN}
     assert _leaks(out.summary(), _events(second.events), first.step_store.results, *_files(tmp_path)) == []
+
+
+@pytest.mark.asyncio
+async def test_an_error_quoting_the_answer_cut_inside_the_value_keeps_no_part_of_it(echo: EchoServer) -> None:
+    # The answer is quoted up to 300 characters: pad it so that the cut falls inside the echoed value.
+    head = "{'method': 'POST', 'path': '/fail', 'body': {'pad': '"
+    pad = "x" * (290 - len(head) - len("', 'key': '"))
+    doc = ckp({"a": seq({"step_id": "send", "action": "http_request", "method": "POST", "url": echo.url + "/fail",
+                         "body": {"pad": pad, "key": "{{secrets.api_key}}"}}, next_node="done"),
+               "done": end()}, global_config={**SECRETS_CONFIG, "max_retries": 0})
+    h = Harness(secrets=_provider())
+
+    out = await h.run(doc)
+
+    assert out.status == "failed" and out.error is not None
+    assert "'key': '" in out.error["message"], "the quote reaches the value"
+    assert VALUE[:6] not in json.dumps(out.summary()) + json.dumps(_events(h.events))
+
+
+@pytest.mark.asyncio
+async def test_a_file_the_run_writes_names_the_secret_by_its_shown_reference(tmp_path: Path) -> None:
+    doc = ckp({"a": seq({"step_id": "w", "action": "write_file", "file_path": "out/note.txt",
+                         "value": "key={{secrets.api_key}}"}, next_node="done"),
+               "done": end()}, global_config=SECRETS_CONFIG)
+    h = Harness(secrets=_provider(), workdir=str(tmp_path))
+
+    out = await h.run(doc)
+
+    assert out.status == "completed", out.error
+    assert (tmp_path / "run-1" / "out" / "note.txt").read_text() == f"key={SHOWN}"

@@ -271,13 +271,13 @@ class RunContext:
         """Seal a failure's message, details and cause in place (they become the run's data)."""
         if not self.redactor.knows_secrets:
             return exc
-        exc.message = self.redactor.seal_text(exc.message, self.ref_nonce)
+        exc.message = self.redactor.seal_cut_text(exc.message, self.ref_nonce)
         exc.args = (exc.message, *exc.args[1:])
         exc.details = self.seal(exc.details)
         cause = exc.__cause__
         if cause is not None:
             text = str(cause)
-            sealed = self.redactor.seal_text(text, self.ref_nonce)
+            sealed = self.redactor.seal_cut_text(text, self.ref_nonce)
             if sealed != text:
                 exc.__cause__ = stand_in(cause, sealed)
         return exc

@@ -15,6 +15,7 @@ import httpx
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError, StepTimeout
 from langorch.runtime.netguard import guarded_client
+from langorch.runtime.redaction import display
 
 
 async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, *, node_id: str,
@@ -89,7 +90,9 @@ async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | N
     except (json.JSONDecodeError, UnicodeDecodeError):
         payload = response.text
     if response.status_code >= 400:
-        raise StepError(f"{method} {url} answered HTTP {response.status_code}: {str(payload)[:300]}",
+        # seal before cutting: a secret the answer quotes must not survive as its first characters
+        quoted = display(ctx.redactor.seal_text(str(payload), ctx.ref_nonce))[:300]
+        raise StepError(f"{method} {url} answered HTTP {response.status_code}: {quoted}",
                         error_type=f"HTTP{response.status_code}", status_code=response.status_code,
                         retryable=response.status_code in (408, 429) or response.status_code >= 500)
     return {"status_code": response.status_code, "headers": dict(response.headers), "body": payload}
@@ -109,7 +112,8 @@ def _file_action(action: str, params: Mapping[str, Any], ctx: RunContext) -> Any
         if action == "write_file":
             path = _path(params, ctx)
             path.parent.mkdir(parents=True, exist_ok=True)
-            content = params.get("value", params.get("body", params.get("text", "")))
+            # a file is read by people (an artifact): a secret in it is its shown reference
+            content = display(params.get("value", params.get("body", params.get("text", ""))))
             text = content if isinstance(content, str) else json.dumps(content)
             path.write_text(text, encoding="utf-8")
             return {"path": str(path), "bytes": len(text.encode())}

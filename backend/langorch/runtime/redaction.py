@@ -52,6 +52,8 @@ REFERENCE = re.compile(rf"<<secret:(?P<path>{_SEGMENT}(?:\.{_SEGMENT})*)(?::(?P<
 _SEGMENT_RE = re.compile(rf"\A{_SEGMENT}\Z")
 _MIN_LENGTH = 4
 """Shorter values are not masked: they would mask half of every text."""
+_MIN_CUT = 6
+"""The shortest start of a secret that is masked at the end of a cut text."""
 _MAX_DEPTH = 32
 
 
@@ -250,6 +252,18 @@ class Redactor:
                     text = text.replace(secret, reference(path, nonce))
                 elif secret in self._sealed_masks:
                     text = text.replace(secret, MASK)
+        return text
+
+    def seal_cut_text(self, text: str, nonce: str) -> str:
+        """:meth:`seal_text` for a text that may have been cut short (an error message quoting
+        an answer's first characters): a secret value cut at its end is masked too."""
+        text = self.seal_text(text, nonce)
+        if not self._references or len(text) < _MIN_LENGTH:
+            return text
+        for secret in self._references:
+            for keep in range(min(len(secret) - 1, len(text)), _MIN_CUT - 1, -1):
+                if text.endswith(secret[:keep]):
+                    return text[:-keep] + MASK
         return text
 
     def _by_length(self) -> list[str]:

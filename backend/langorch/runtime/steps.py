@@ -38,7 +38,8 @@ class FallbackRequested(Exception):
 
 
 def preview(value: Any) -> Any:
-    """A value small enough for an event payload."""
+    """A value small enough for an event payload (references shown whole, before any cut)."""
+    value = display(value)
     try:
         text = json.dumps(value, default=str)
     except (TypeError, ValueError):
