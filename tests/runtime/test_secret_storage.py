@@ -287,6 +287,9 @@ def test_the_redactor_seals_values_into_references_and_shows_them_without_the_no
     assert display(sealed) == {"url": f"https://x/?k={SHOWN}", "b64": MASK, "n": 3}
     assert redactor.redact({"note": f"v={VALUE}", "token": "anything"}) == {"note": f"v={MASK}", "token": MASK}
     assert Redactor().seal({"v": VALUE}, nonce) == {"v": VALUE}, "nothing to seal without a known secret"
+    # a quote of an answer cut inside the value keeps none of it, whether or not the quote is closed
+    assert redactor.seal_cut_text(f"answered: '{VALUE[:12]}'", nonce) == "answered: '***'"
+    assert redactor.seal_cut_text(f"answered: {VALUE[:7]}", nonce) == "answered: ***"
 
 
 @pytest.mark.asyncio

@@ -260,10 +260,12 @@ class Redactor:
         text = self.seal_text(text, nonce)
         if not self._references or len(text) < _MIN_LENGTH:
             return text
+        body = text.rstrip("'\")]}.… \n")  # a cut quote may be closed after the cut: 'abc…'
+        tail = text[len(body):]
         for secret in self._references:
-            for keep in range(min(len(secret) - 1, len(text)), _MIN_CUT - 1, -1):
-                if text.endswith(secret[:keep]):
-                    return text[:-keep] + MASK
+            for keep in range(min(len(secret) - 1, len(body)), _MIN_CUT - 1, -1):
+                if body.endswith(secret[:keep]):
+                    return body[:-keep] + MASK + tail
         return text
 
     def _by_length(self) -> list[str]:
