@@ -23,6 +23,7 @@ from langorch.ckp.ir import SecretRef
 from langorch.connectors.secrets import EnvSecrets, RoutingSecrets
 from langorch.runtime.errors import StepError
 from langorch.services import secret_store as store
+from langorch.services.secret_keys import encrypt_value
 from langorch.services.secret_providers import LazyStoreSecrets, build_secrets
 from langorch.services.secret_store import (
     MASTER_KEY_ENV,
@@ -321,7 +322,7 @@ async def test_a_row_no_key_reads_stops_the_rotation_before_anything_changes(
     stranger = MasterKey.generate("lost")
     async with sessions() as session:
         session.add(StoredSecret(scope="", name="lost", version=1, key_fingerprint=stranger.fingerprint,
-                                 ciphertext=store._encrypt(stranger, "", "lost", 1, "x")))
+                                 ciphertext=encrypt_value(stranger, "", "lost", 1, "x")))
         await session.commit()
     before = Path(settings.key_file).read_text()
 
