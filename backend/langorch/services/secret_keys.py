@@ -150,6 +150,7 @@ class KeyRing:
         return stat.st_mtime, stat.st_size
 
     def read_key(self, path: Path) -> MasterKey | None:
+        """The key in ``path``, None when there is no such file (MasterKeyError when it is unreadable)."""
         try:
             text = path.read_text(encoding="ascii")
         except FileNotFoundError:
