@@ -57,6 +57,7 @@ async def test_a_created_secret_answers_with_metadata_and_never_its_value(
                             "created_at", "updated_at", "last_used_at"}
     assert (created["name"], created["project_id"], created["version"], created["last_used_at"]) == (
         "crm_token", None, 1, None)
+    assert created["created_by"]  # the caller's identity, never a name sent in the body
     answers = [await client.get("/api/secrets"), await client.get(f"/api/secrets/{created['secret_id']}"),
                await client.get("/api/secrets", params={"project_id": ""}),
                await client.put(f"/api/secrets/{created['secret_id']}", json={"description": "renamed"}),
