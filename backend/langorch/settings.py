@@ -164,6 +164,13 @@ class AuthSettings(BaseModel):
     oidc_audience: str | None = Field(default=None, description="Required `aud` of OIDC tokens (your client id).")
     oidc_jwks_url: str | None = Field(default=None, description="JWKS URL; default: from the issuer's "
                                                                 "/.well-known/openid-configuration.")
+    oidc_client_id: str | None = Field(default=None, description="With the issuer: the UI offers single sign-on "
+                                                                 "(authorization code flow with PKCE) as this client.")
+    oidc_client_secret: SecretStr | None = Field(default=None, description="The client's secret, for a confidential "
+                                                                          "client (unset: a public client, PKCE only).")
+    oidc_scopes: str = Field(default="openid profile email", description="Scopes asked for at sign-in.")
+    oidc_redirect_url: str | None = Field(default=None, description="The callback URL registered with the issuer; "
+                                          "default: <this server>/api/auth/oidc/callback.")
     role_claim: str = Field(default="langorch_role", description="Token claim holding the role name (or a list of "
                                                                  "names: the highest counts).")
     groups_claim: str = Field(default="groups", description="Token claim holding approver groups.")

@@ -5,10 +5,8 @@ the host/origin gate, rate limits, and decisions recorded under the caller's nam
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import httpx
 import jwt
 import pytest
 import pytest_asyncio
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from pydantic import SecretStr
 
@@ -24,6 +22,7 @@ from langorch.api.app import create_app
 from langorch.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, WorkerSettings
 from tests.api.conftest import assert_error, ckp, create_procedure
 from tests.auth_support import TEST_JWT_SECRET, bearer, token
+from tests.fakes.oidc_issuer import Issuer
 
 pytestmark = pytest.mark.asyncio
 ADMIN_PASSWORD = "correct horse battery staple"
@@ -218,51 +217,14 @@ async def test_hs256_tokens_are_checked_for_signature_expiry_and_role(client: ht
     assert (await me(token(["viewer", "operator"]))).json()["role"] == "operator"  # type: ignore[arg-type]
 
 
-class _Issuer:
-    """A loopback OIDC issuer: discovery document and JWKS with one RSA and one EC key."""
-
-    def __init__(self) -> None:
-        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.ec = ec.generate_private_key(ec.SECP256R1())
-        keys = []
-        for kid, private, alg in (("r1", self.rsa, "RS256"), ("e1", self.ec, "ES256")):
-            jwk = json.loads(jwt.algorithms.get_default_algorithms()[alg].to_jwk(private.public_key()))
-            keys.append({**jwk, "kid": kid, "alg": alg, "use": "sig"})
-        issuer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = json.dumps({"jwks_uri": f"{issuer.url}/jwks"} if self.path.endswith("configuration")
-                                  else {"keys": keys}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def token(self, kid: str = "r1", aud: str = "langorch-ui", ttl_s: int = 300, **claims: Any) -> str:
-        private, alg = (self.rsa, "RS256") if kid == "r1" else (self.ec, "ES256")
-        body = {"iss": self.url, "aud": aud, "sub": "u-42", "preferred_username": "grace",
-                "email": "grace@example.com", "langorch_role": "approver", "groups": ["finance"],
-                "exp": int(time.time()) + ttl_s, **claims}
-        return jwt.encode(body, private, algorithm=alg, headers={"kid": kid})  # type: ignore[arg-type]
-
-
 @pytest.fixture
-def issuer() -> Iterator[_Issuer]:
-    found = _Issuer()
+def issuer() -> Iterator[Issuer]:
+    found = Issuer()
     yield found
-    found.server.shutdown()
+    found.close()
 
 
-async def test_oidc_tokens_are_verified_against_the_issuers_jwks(db_path: Path, issuer: _Issuer) -> None:
+async def test_oidc_tokens_are_verified_against_the_issuers_jwks(db_path: Path, issuer: Issuer) -> None:
     async with _client(_settings(db_path, oidc_issuer=issuer.url, oidc_audience="langorch-ui")) as http:
         async def me(tok: str) -> httpx.Response:
             return await http.get("/api/auth/me", headers={"Authorization": f"Bearer {tok}"})
@@ -315,6 +277,13 @@ async def test_an_identity_over_its_rate_gets_429_with_retry_after(db_path: Path
         assert 1 <= int(limited.headers["Retry-After"]) <= 2
         other = await http.get("/api/projects", headers=bearer("viewer", "calm"))
         assert other.status_code == 200  # buckets are per identity
+
+
+async def test_a_flood_of_bad_credentials_from_one_address_gets_429(db_path: Path) -> None:
+    async with _client(_settings(db_path, rate_limit_per_minute=60)) as http:
+        statuses = [(await http.get("/api/projects", headers={"X-API-Key": f"lok_{i:012x}_" + "x" * 30})).status_code
+                    for i in range(20)]
+        assert statuses[:15] == [401] * 15 and statuses[-1] == 429
 
 
 async def test_switching_auth_off_makes_every_caller_the_local_admin(db_path: Path) -> None:

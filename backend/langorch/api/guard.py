@@ -80,8 +80,13 @@ async def authorize(request: Request) -> None:
         if identity is not None:
             request.state.identity = identity
         return
-    identity = await _authenticate(request, auth, sessions)
+    try:
+        identity = await _authenticate(request, auth, sessions)
+    except Unauthenticated:
+        _rate_limit_address(request, auth)
+        raise
     if identity is None:
+        _rate_limit_address(request, auth)
         raise Unauthenticated("sign in, or send a bearer token (Authorization: Bearer …) or an API key (X-API-Key)")
     request.state.identity = identity
     _rate_limit(auth, identity)
@@ -118,6 +123,18 @@ def _rate_limit(auth: AuthRuntime, identity: Identity) -> None:
     wait = auth.requests.take(identity.subject)
     if wait:
         raise RateLimited(f"too many requests from {identity.name}; retry in {wait:.1f} s", retry_after=wait)
+
+
+def _rate_limit_address(request: Request, auth: AuthRuntime) -> None:
+    """Callers without a valid credential share one bucket per address: a flood of bad
+    credentials gets 429 (not recorded) instead of one audited 401 each."""
+    if auth.requests is None:
+        return
+    address = request.client.host if request.client else "?"
+    wait = auth.requests.take(f"anonymous:{address}")
+    if wait:
+        raise RateLimited(f"too many unauthenticated requests from {address}; retry in {wait:.1f} s",
+                          retry_after=wait)
 
 
 def _check_csrf(request: Request, auth: AuthRuntime) -> None:

@@ -58,7 +58,7 @@ def install_security(app: FastAPI, settings: Settings, routers: Iterable[APIRout
                   if isinstance(route, APIRoute) for method in route.methods or ())
     if settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_credentials=True,
-                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Total-Count"])
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Total-Count", "X-Request-ID"])
     hosts = list(settings.api.allowed_hosts)
     if settings.api.host not in ("0.0.0.0", "::", ""):
         hosts.append(settings.api.host)

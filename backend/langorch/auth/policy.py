@@ -19,6 +19,8 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("GET", "/api/health"): PUBLIC,
     ("GET", "/api/auth/status"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
+    ("GET", "/api/auth/oidc/login"): PUBLIC,
+    ("GET", "/api/auth/oidc/callback"): PUBLIC,
     ("POST", "/api/auth/logout"): "viewer",
     ("GET", "/api/auth/me"): "viewer",
     ("POST", "/api/auth/password"): "viewer",

@@ -67,6 +67,7 @@ class TokenVerifier:
         self.key = key
         self._jwks: jwt.PyJWKClient | None = None
         self._jwks_lock = asyncio.Lock()
+        self._discovered: dict[str, Any] | None = None
 
     async def verify(self, token: str) -> Identity:
         try:
@@ -80,16 +81,46 @@ class TokenVerifier:
                 raise TokenRejected("a session token is sent as a cookie, not as a bearer token")
             return self._identity(claims, "hs256")
         if alg in ASYMMETRIC:
-            if not self.settings.oidc_issuer:
-                raise TokenRejected(f"{alg} tokens need an OIDC issuer (LANGORCH_AUTH__OIDC_ISSUER)")
-            client = await self._jwks_client()
-            try:
-                signing = await asyncio.to_thread(client.get_signing_key_from_jwt, token)
-            except jwt.PyJWKClientError as exc:
-                raise TokenRejected(f"no key of the issuer verifies this token: {exc}") from exc
-            claims = self._decode(token, signing.key, alg, self.settings.oidc_issuer, self.settings.oidc_audience)
-            return self._identity(claims, self.settings.oidc_issuer)
+            claims = await self.issuer_claims(token, self.settings.oidc_audience)
+            return self._identity(claims, str(self.settings.oidc_issuer))
         raise TokenRejected(f"token algorithm {alg!r} is not accepted (HS256, RS256, ES256 …)")
+
+    async def issuer_claims(self, token: str, audience: str | None) -> dict[str, Any]:
+        """The claims of a token the OIDC issuer signed (access or ID token), checked for
+        signature, issuer, ``audience`` and expiry."""
+        if not self.settings.oidc_issuer:
+            raise TokenRejected("asymmetric tokens need an OIDC issuer (LANGORCH_AUTH__OIDC_ISSUER)")
+        try:
+            alg = str(jwt.get_unverified_header(token).get("alg"))
+        except jwt.PyJWTError as exc:
+            raise TokenRejected("the token is not a JWT") from exc
+        if alg not in ASYMMETRIC:
+            raise TokenRejected(f"the issuer's tokens must be signed with RS256/ES256, not {alg!r}")
+        client = await self._jwks_client()
+        try:
+            signing = await asyncio.to_thread(client.get_signing_key_from_jwt, token)
+        except jwt.PyJWKClientError as exc:
+            raise TokenRejected(f"no key of the issuer verifies this token: {exc}") from exc
+        return self._decode(token, signing.key, alg, self.settings.oidc_issuer, audience)
+
+    def claims_identity(self, claims: dict[str, Any]) -> Identity:
+        return self._identity(claims, str(self.settings.oidc_issuer))
+
+    async def discovery(self) -> dict[str, Any]:
+        """The issuer's OpenID configuration (cached)."""
+        if self._discovered is None:
+            issuer = str(self.settings.oidc_issuer).rstrip("/")
+            try:
+                async with httpx.AsyncClient(timeout=10) as http:
+                    answer = await http.get(f"{issuer}/.well-known/openid-configuration")
+                    answer.raise_for_status()
+                    document = answer.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise TokenRejected(f"the OIDC issuer's discovery document could not be read: {exc}") from exc
+            if not isinstance(document, dict) or "jwks_uri" not in document:
+                raise TokenRejected("the OIDC issuer's discovery document has no jwks_uri")
+            self._discovered = document
+        return self._discovered
 
     def _decode(self, token: str, key: Any, alg: str, issuer: str | None, audience: str | None) -> dict[str, Any]:
         try:
@@ -121,17 +152,6 @@ class TokenVerifier:
     async def _jwks_client(self) -> jwt.PyJWKClient:
         async with self._jwks_lock:
             if self._jwks is None:
-                url = self.settings.oidc_jwks_url or await self._discover()
+                url = self.settings.oidc_jwks_url or str((await self.discovery())["jwks_uri"])
                 self._jwks = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=10)
             return self._jwks
-
-    async def _discover(self) -> str:
-        issuer = str(self.settings.oidc_issuer).rstrip("/")
-        try:
-            async with httpx.AsyncClient(timeout=10) as http:
-                answer = await http.get(f"{issuer}/.well-known/openid-configuration")
-                answer.raise_for_status()
-                url = answer.json()["jwks_uri"]
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            raise TokenRejected(f"the OIDC issuer's discovery document could not be read: {exc}") from exc
-        return str(url)

@@ -108,6 +108,29 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
     await session.flush()
 
 
+async def sign_in_external(session: AsyncSession, identity: Identity) -> User:
+    """The user row of someone who signed in through OIDC: created on first sign-in, its role,
+    groups and email refreshed from the token every time. A local user's name is never taken
+    over: a clash gets ``name#<subject>``."""
+    external_id = identity.subject.removeprefix("token:")
+    user = await session.scalar(select(User).where(User.external_id == external_id))
+    if user is None:
+        username = identity.name
+        if await session.scalar(select(User.user_id).where(User.username == username)) is not None:
+            username = f"{identity.name}#{external_id.rsplit('|', 1)[-1][:12]}"
+        user = User(username=username[:200], external_id=external_id, password_hash=None, role="viewer")
+        session.add(user)
+    if user.disabled:
+        raise UserProblem("username", "is disabled")
+    user.role = identity.role or ""
+    user.groups = sorted(identity.groups)
+    user.email = identity.email
+    user.display_name = identity.name
+    user.last_login_at = datetime.now(UTC)
+    await session.flush()
+    return user
+
+
 async def reset_password(session: AsyncSession, username: str) -> str | None:
     """Give ``username`` a new one-time password (returned) and end their sessions; None if no such user."""
     user = await session.scalar(select(User).where(User.username == username))

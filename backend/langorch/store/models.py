@@ -300,6 +300,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(400))
+    external_id: Mapped[str | None] = mapped_column(String(400), unique=True)
+    """``issuer|subject`` of a user who signs in through OIDC (no password)."""
     role: Mapped[str] = mapped_column(String(16), default="viewer")
     project_roles: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """project id → role, granted on that project only (above the global role)."""

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
 
 from langorch.api.deps import Session
 from langorch.api.guard import CSRF_COOKIE, SESSION_COOKIE, auth_runtime, current_identity
 from langorch.api.schemas.auth import AuthStatus, LoginRequest, LoginResult, Me, PasswordChange
 from langorch.api.schemas.common import error_responses
-from langorch.auth import tokens
+from langorch.auth import oidc, tokens
 from langorch.auth import users as user_service
 from langorch.auth.identity import Identity
-from langorch.services.errors import Invalid, RateLimited, Unauthenticated
+from langorch.auth.tokens import TokenRejected
+from langorch.services.errors import Invalid, NotFound, RateLimited, Unauthenticated, Unavailable
 from langorch.store.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+API_PREFIX = "/api"
+OIDC_COOKIE = "langorch_oidc"
 
 
 def me_of(identity: Identity) -> Me:
@@ -27,8 +34,64 @@ def me_of(identity: Identity) -> Me:
 async def auth_status(request: Request, session: Session) -> AuthStatus:
     """Anonymous: whether sign-in is needed and how."""
     auth = auth_runtime(request)
-    return AuthStatus(auth_enabled=auth.settings.enabled, local_login=True, oidc_login_url=None,
+    return AuthStatus(auth_enabled=auth.settings.enabled, local_login=True,
+                      oidc_login_url=f"{API_PREFIX}/auth/oidc/login" if oidc.enabled(auth.settings) else None,
                       initial_admin_pending=await user_service.initial_admin_pending(session))
+
+
+def _redirect_uri(request: Request) -> str:
+    configured = auth_runtime(request).settings.oidc_redirect_url
+    return configured or str(request.url_for("oidc_callback"))
+
+
+@router.get("/oidc/login", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse,
+            responses=error_responses(404, 503))
+async def oidc_login(request: Request, next: Annotated[str | None, Query(max_length=2000)] = None) -> Response:
+    """Single sign-on: redirects to the identity provider (authorization code flow with PKCE)."""
+    auth = auth_runtime(request)
+    if not oidc.enabled(auth.settings):
+        raise NotFound("single sign-on is not configured (LANGORCH_AUTH__OIDC_ISSUER and __OIDC_CLIENT_ID)")
+    try:
+        start = await oidc.begin(auth.settings, auth.verifier, auth.key, _redirect_uri(request), next)
+    except TokenRejected as exc:
+        raise Unavailable(str(exc)) from exc
+    except oidc.SignInFailed as exc:
+        raise Unavailable(str(exc)) from exc
+    answer = RedirectResponse(start.redirect_to, status_code=status.HTTP_302_FOUND)
+    answer.set_cookie(OIDC_COOKIE, start.flow_cookie, max_age=oidc.FLOW_TTL_S, httponly=True, samesite="lax",
+                      secure=request.url.scheme == "https", path=f"{API_PREFIX}/auth/oidc")
+    return answer
+
+
+@router.get("/oidc/callback", status_code=status.HTTP_302_FOUND, response_class=RedirectResponse)
+async def oidc_callback(request: Request, session: Session,
+                        code: Annotated[str | None, Query(max_length=4000)] = None,
+                        state: Annotated[str | None, Query(max_length=400)] = None,
+                        error: Annotated[str | None, Query(max_length=400)] = None) -> Response:
+    """Where the identity provider sends the browser back: signs the user in and returns to the
+    page they came from, or to the login page with the reason it failed."""
+    auth = auth_runtime(request)
+    try:
+        claims, next_path = await oidc.finish(auth.settings, auth.verifier, auth.key, request.cookies.get(OIDC_COOKIE),
+                                              code, state, error)
+        identity = auth.verifier.claims_identity(claims)
+        if identity.role is None and not identity.project_roles:
+            raise oidc.SignInFailed(f"{identity.name} has no LangOrch role at the identity provider (claim "
+                                    f"{auth.settings.role_claim!r})")
+        user = await user_service.sign_in_external(session, identity)
+        await session.commit()
+    except (oidc.SignInFailed, TokenRejected, user_service.UserProblem) as exc:
+        request.state.audit_details = {"sso_error": str(exc)[:300]}
+        answer = RedirectResponse(f"/login?{urlencode({'sso_error': str(exc)[:300]})}",
+                                  status_code=status.HTTP_302_FOUND)
+        answer.delete_cookie(OIDC_COOKIE, path=f"{API_PREFIX}/auth/oidc")
+        return answer
+    answer = RedirectResponse(next_path, status_code=status.HTTP_302_FOUND)
+    _start_session(request, answer, user)
+    answer.delete_cookie(OIDC_COOKIE, path=f"{API_PREFIX}/auth/oidc")
+    request.state.identity = user_service.identity_of(user, via_cookie=True)
+    request.state.audit_details = {"username": user.username, "sso": True}
+    return answer
 
 
 @router.post("/login", response_model=LoginResult, responses=error_responses(401, 422, 429))
