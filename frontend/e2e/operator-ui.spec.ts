@@ -217,6 +217,11 @@ const MAIN_PAGES: [name: string, path: () => string][] = [
   ["agents", () => "/agents"],
   ["projects", () => "/projects"],
   ["leases", () => "/leases"],
+  ["secrets", () => "/secrets"],
+  ["audit", () => "/audit"],
+  ["users", () => "/settings/users"],
+  ["api-keys", () => "/settings/keys"],
+  ["account", () => "/account"],
 ];
 
 for (const dark of [false, true]) {

@@ -16,6 +16,9 @@ export const BACKEND_LOG = join(ARTIFACTS, "backend.log");
 export const CHROMIUM = "/usr/bin/chromium";
 const OUT = join(FRONTEND, "out");
 const LANGORCH = process.env.LANGORCH_BIN ?? join(REPO, ".venv", "bin", "langorch");
+/** The local admin the server creates at first start (auth is on by default). */
+export const ADMIN_USER = "admin";
+export const ADMIN_PASSWORD = "e2e-admin-password-0001";
 
 export function log(message: string): void {
   process.stdout.write(`[e2e] ${message}\n`);
@@ -107,6 +110,10 @@ async function startBackend(who: string): Promise<Backend> {
       ...process.env,
       LANGORCH_DB__URL: `sqlite+aiosqlite:///${join(dir, "e2e.db")}`,
       LANGORCH_API__STATIC_DIR: OUT,
+      LANGORCH_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // The session-signing key and the secret store's master key go with the throw-away database.
+      LANGORCH_AUTH__SECRET_FILE: join(dir, "auth.key"),
+      LANGORCH_SECRETS__KEY_FILE: join(dir, "secret.key"),
     },
   });
   closeSync(logFd);

@@ -1,20 +1,52 @@
 // Fixtures and helpers for the browser suite: a LangOrch server per worker (tests reach
-// it through baseURL), the console-error watch, the axe-core check, screenshots into
-// test-artifacts/, and API shortcuts for preparing data when a test runs on its own.
-import { readFileSync } from "node:fs";
+// it through baseURL) with its local admin signed in (pages and `request` carry the
+// session), the console-error watch, the axe-core check, screenshots into test-artifacts/,
+// and API shortcuts for preparing data when a test runs on its own.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+import { test as base, expect, request as playwrightRequest, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
 import type { RunRead, RunStatus } from "../src/lib/api/models";
-import { ARTIFACTS, startServer, type Server } from "./server";
+import { ADMIN_PASSWORD, ADMIN_USER, ARTIFACTS, startServer, type Server } from "./server";
 
-export { expect };
+export { expect, ADMIN_PASSWORD, ADMIN_USER };
+
+/** A signed-in session: its cookies (a storage-state file) and the CSRF token writes must echo. */
+export interface Session {
+  storageState: string;
+  csrf: string;
+}
+
+/**
+ * Signs `username` in through POST /api/auth/login and saves the session's cookies to
+ * `file`; null when the server has no authentication (no /api/auth routes).
+ */
+export async function signIn(base: string, username: string, password: string, file: string): Promise<Session | null> {
+  const ctx = await playwrightRequest.newContext({ baseURL: base });
+  try {
+    const status = await ctx.get("/api/auth/status");
+    if (status.status() === 404) return null;
+    const res = await ctx.post("/api/auth/login", { data: { username, password } });
+    expect(res.status(), `${username} signs in`).toBe(200);
+    const { csrf_token: csrf } = (await res.json()) as { csrf_token: string };
+    await ctx.storageState({ path: file });
+    return { storageState: file, csrf };
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+/** The CSRF header for API calls made with a browser context's cookies (context.request). */
+export async function csrfHeaders(context: BrowserContext): Promise<Record<string, string>> {
+  const cookie = (await context.cookies()).find((c) => c.name === "langorch_csrf");
+  return cookie ? { "X-CSRF-Token": cookie.value } : {};
+}
 
 const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
-// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- extend() takes test fixtures first; there are none, only the worker's server.
-export const test = base.extend<Record<never, never>, { server: Server }>({
+// eslint-disable-next-line @typescript-eslint/no-generated-empty-object-type -- extend() takes test fixtures first; the new ones are the worker's.
+export const test = base.extend<Record<never, never>, { server: Server; adminSession: Session | null }>({
   // One server (and database) per worker: the tests of a worker share it, and a retry,
   // which Playwright runs in a new worker, starts from an empty one.
   server: [
@@ -28,8 +60,34 @@ export const test = base.extend<Record<never, never>, { server: Server }>({
     },
     { scope: "worker", timeout: 120_000 },
   ],
+  // Auth is on by default: the worker's server creates the local admin with
+  // ADMIN_PASSWORD at first start, and the admin signs in once per worker.
+  adminSession: [
+    async ({ server }, provide, workerInfo) => {
+      const dir = join(workerInfo.project.outputDir, ".auth");
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `admin-${String(workerInfo.workerIndex)}.json`);
+      writeFileSync(file, JSON.stringify({ cookies: [], origins: [] }));
+      await provide(await signIn(server.base, ADMIN_USER, ADMIN_PASSWORD, file));
+    },
+    { scope: "worker" },
+  ],
   baseURL: async ({ server }, provide) => {
     await provide(server.base);
+  },
+  // Every page starts signed in as the admin (a test that needs another identity opens its own context).
+  storageState: async ({ adminSession }, provide) => {
+    await provide(adminSession?.storageState);
+  },
+  // The API shortcuts run as the admin too, echoing the CSRF token as the server requires.
+  request: async ({ server, adminSession }, provide) => {
+    const ctx = await playwrightRequest.newContext({
+      baseURL: server.base,
+      storageState: adminSession?.storageState,
+      extraHTTPHeaders: adminSession ? { "X-CSRF-Token": adminSession.csrf } : {},
+    });
+    await provide(ctx);
+    await ctx.dispose();
   },
 });
 

@@ -18,8 +18,8 @@ import { VerifyChain } from "./VerifyChain";
 
 const LIMIT = 50;
 
-function outcomeClass(outcome: number | null): string {
-  if (outcome === null) return "";
+function outcomeClass(outcome: number | null | undefined): string {
+  if (outcome === null || outcome === undefined) return "";
   if (outcome >= 400) return "text-red-700 dark:text-red-400";
   return "text-green-800 dark:text-green-300";
 }
@@ -124,7 +124,9 @@ export function AuditView() {
                       <td className="py-2 pr-3 text-xs">
                         {e.subject_type ? <span className="font-medium">{e.subject_type}</span> : "—"}
                         {e.subject_id ? <span className="block font-mono break-all">{e.subject_id}</span> : null}
-                        {e.project_id ? <span className="block text-slate-600 dark:text-slate-400">project {e.project_id}</span> : null}
+                        {e.project_id && !(e.subject_type === "project" && e.subject_id === e.project_id) ? (
+                          <span className="block text-slate-600 dark:text-slate-400">project {e.project_id}</span>
+                        ) : null}
                       </td>
                       <td className={`py-2 pr-3 font-mono text-xs ${outcomeClass(e.outcome)}`}>{e.outcome ?? "—"}</td>
                       <td className="py-2">

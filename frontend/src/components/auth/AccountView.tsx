@@ -27,7 +27,7 @@ export function AccountView() {
     );
   }
   const m = me.data;
-  const projectRoles = Object.entries(m.project_roles);
+  const projectRoles = Object.entries(m.project_roles ?? {});
   return (
     <>
       <PageHeader title="Account" subtitle={`Signed in as ${m.name}`} />
@@ -62,7 +62,7 @@ export function AccountView() {
                 </dd>
               </>
             ) : null}
-            {m.groups.length > 0 ? (
+            {m.groups && m.groups.length > 0 ? (
               <>
                 <dt className="font-medium">Groups</dt>
                 <dd>{m.groups.join(", ")}</dd>

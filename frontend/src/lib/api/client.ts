@@ -7,14 +7,13 @@ import createClient from "openapi-fetch";
 import { apiBase } from "./base";
 import { parseRetryAfter, toApiError } from "./errors";
 import type { paths } from "./schema";
-import type { SecurityPaths } from "./security-schema";
 import { sessionMiddleware } from "./session";
 
 /**
  * Same-origin requests with the session cookie; writes carry the CSRF token and a 401
  * sends the browser to the login page (lib/api/session.ts).
  */
-export const api = createClient<paths & SecurityPaths>({
+export const api = createClient<paths>({
   baseUrl: apiBase(),
   headers: { Accept: "application/json" },
   credentials: "same-origin",

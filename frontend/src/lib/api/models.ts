@@ -1,5 +1,5 @@
 /** Names for the generated schema types the UI uses (see schema.d.ts, from `npm run gen:api`). */
-import type { components } from "./schema";
+import type { components, paths } from "./schema";
 
 type S = components["schemas"];
 
@@ -39,23 +39,20 @@ export function isTerminal(status: string | null | undefined): boolean {
   return (TERMINAL_RUN_STATUSES as string[]).includes(status ?? "");
 }
 
-// Security (auth, users, API keys, audit, secrets): from the auth contract until the
-// server's schema has them (see security-schema.ts).
-export type {
-  ApiKeyCreate,
-  ApiKeyCreated,
-  ApiKeyRead,
-  AuditQuery,
-  AuditRead,
-  AuditVerify,
-  AuthStatus,
-  LoginResult,
-  Me,
-  Role,
-  SecretCreate,
-  SecretRead,
-  SecretRotate,
-  UserCreate,
-  UserRead,
-  UserUpdate,
-} from "./security-schema";
+// Security: sign-in, users, API keys, the audit log, the built-in secret store.
+export type AuthStatus = S["AuthStatus"];
+export type LoginResult = S["LoginResult"];
+export type Me = S["Me"];
+export type Role = NonNullable<Me["role"]>;
+export type UserRead = S["UserRead"];
+export type UserCreate = S["UserCreate"];
+export type UserUpdate = S["UserUpdate"];
+export type ApiKeyRead = S["KeyRead"];
+export type ApiKeyCreate = S["KeyCreate"];
+export type ApiKeyCreated = S["KeyCreated"];
+export type AuditRead = S["AuditEntryRead"];
+export type AuditVerify = S["AuditVerification"];
+export type AuditQuery = NonNullable<paths["/api/audit"]["get"]["parameters"]["query"]>;
+export type SecretRead = S["SecretRead"];
+export type SecretCreate = S["SecretCreate"];
+export type SecretRotate = S["SecretUpdate"];

@@ -155,8 +155,9 @@ export type paths = {
         put?: never;
         /**
          * Decide
-         * @description Record the decision and resume exactly this gate of the run (via the queue).
-         *     A second decision gets 409 with the first one in ``error.details.first_decision``.
+         * @description Record the decision, under the caller's name, and resume exactly this gate of the run (via the
+         *     queue). A second decision gets 409 with the first one in ``error.details.first_decision``; a caller
+         *     the node's approval_level, approvers or approver_groups exclude gets 403.
          */
         post: operations["decide_api_approvals__approval_id__decision_post"];
         delete?: never;
@@ -185,6 +186,166 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Audit
+         * @description Entries newest first; ``X-Total-Count`` carries the count before paging.
+         */
+        get: operations["list_audit_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Audit
+         * @description The matching entries as JSON lines (streamed), oldest first, with their hashes: the last
+         *     line's ``seq`` and ``hash`` are an anchor for a later verification.
+         */
+        get: operations["export_audit_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify Audit
+         * @description Walk the hash chain from entry 1: ``ok``, how many entries are intact, and the first bad one.
+         */
+        get: operations["verify_audit_api_audit_verify_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with a local user's password: sets the session cookie (HttpOnly, SameSite=Lax, Secure over
+         *     TLS) and a readable CSRF cookie whose value every non-GET request must echo in X-CSRF-Token.
+         */
+        post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End this browser's session (the cookies are cleared).
+         */
+        post: operations["logout_api_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Me */
+        get: operations["me_api_auth_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Change the signed-in user's password; every other session of the user ends (a signed-in
+         *     browser gets new cookies, so it stays signed in).
+         */
+        post: operations["change_password_api_auth_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Status
+         * @description Anonymous: whether sign-in is needed and how.
+         */
+        get: operations["auth_status_api_auth_status_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -200,6 +361,50 @@ export type paths = {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Keys
+         * @description Every key, newest first; never the key itself (only its id).
+         */
+        get: operations["list_keys_api_keys_get"];
+        put?: never;
+        /**
+         * Create Key
+         * @description A new key, returned in this answer only: store it now.
+         */
+        post: operations["create_key_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Key
+         * @description Revoke a key: it stops working at once (the row stays for the audit trail).
+         */
+        delete: operations["revoke_key_api_keys__key_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -571,7 +776,8 @@ export type paths = {
         /**
          * Create Run
          * @description Queue a run; ``input_vars`` are checked against the procedure's variables_schema
-         *     (422 with one error per field). The run is committed before the answer.
+         *     (422 with one error per field). The run is committed before the answer. A production run
+         *     needs the operator role, a test or dry_run run the author role; ``triggered_by`` is the caller.
          */
         post: operations["create_run_api_runs_post"];
         delete?: never;
@@ -821,6 +1027,92 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Secrets
+         * @description Secrets by scope and name (metadata only); ``X-Total-Count`` carries the total.
+         */
+        get: operations["list_secrets_api_secrets_get"];
+        put?: never;
+        /**
+         * Create Secret
+         * @description Store a secret, encrypted; the name taken in that scope → 409, an unknown project → 422.
+         */
+        post: operations["create_secret_api_secrets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/secrets/{secret_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Secret */
+        get: operations["get_secret_api_secrets__secret_id__get"];
+        /**
+         * Update Secret
+         * @description A new ``value`` rotates the secret (version + 1; the next read gets it); ``description`` is only text.
+         */
+        put: operations["update_secret_api_secrets__secret_id__put"];
+        post?: never;
+        /** Delete Secret */
+        delete: operations["delete_secret_api_secrets__secret_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Users */
+        get: operations["list_users_api_users_get"];
+        put?: never;
+        /** Create User */
+        post: operations["create_user_api_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get User */
+        get: operations["get_user_api_users__user_id__get"];
+        /**
+         * Update User
+         * @description Change the fields sent; a new password, or disabling, ends the user's sessions.
+         */
+        put: operations["update_user_api_users__user_id__put"];
+        post?: never;
+        /** Delete User */
+        delete: operations["delete_user_api_users__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -986,13 +1278,12 @@ export type components = {
         };
         /**
          * ApprovalDecision
-         * @description ``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``.
+         * @description ``POST /api/approvals/{approval_id}/decision``: ``decision`` or the seed's ``status``. The decision is
+         *     recorded under the caller's identity (``decided_by``); a ``decided_by`` in the body is ignored.
          */
         ApprovalDecision: {
             /** Comment */
             comment?: string | null;
-            /** Decided By */
-            decided_by?: string | null;
             /**
              * Decision
              * @description approve | reject | one of the options
@@ -1105,6 +1396,122 @@ export type components = {
             step_id?: string | null;
             /** Uri */
             uri: string;
+        };
+        /** AuditEntryRead */
+        AuditEntryRead: {
+            /**
+             * Action
+             * @description e.g. procedure.import, run.cancel, approval.decide, auth.login; a route without a name is recorded as '<METHOD> <path template>'.
+             */
+            action: string;
+            /**
+             * Actor
+             * @description A username, an API key's name, a token's name, system or anonymous.
+             */
+            actor: string;
+            /**
+             * Actor Kind
+             * @description user | api_key | token | system | anonymous
+             */
+            actor_kind: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Hash
+             * @description sha256(prev_hash ‖ canonical JSON of the entry's fields).
+             */
+            hash: string;
+            /**
+             * Outcome
+             * @description The HTTP status the action answered.
+             */
+            outcome?: number | null;
+            /**
+             * Prev Hash
+             * @description The hash of entry seq - 1 (64 zeros for entry 1).
+             */
+            prev_hash: string;
+            /** Project Id */
+            project_id?: string | null;
+            /**
+             * Request Id
+             * @description The X-Request-ID of the request.
+             */
+            request_id?: string | null;
+            /**
+             * Role
+             * @description The actor's global role when it acted.
+             */
+            role?: string | null;
+            /**
+             * Seq
+             * @description Position in the chain, contiguous from 1.
+             */
+            seq: number;
+            /** Subject Id */
+            subject_id?: string | null;
+            /** Subject Type */
+            subject_type?: string | null;
+        };
+        /** AuditVerification */
+        AuditVerification: {
+            /**
+             * Checked
+             * @description Entries found intact before the first bad one (all of them when ok).
+             */
+            checked: number;
+            /**
+             * First Bad Seq
+             * @description The first entry that breaks the chain.
+             */
+            first_bad_seq?: number | null;
+            /**
+             * Head Hash
+             * @description Its hash: keep head_seq:head_hash outside the database and pass it as an anchor next time.
+             */
+            head_hash?: string | null;
+            /**
+             * Head Seq
+             * @description The last intact entry walked.
+             */
+            head_seq?: number | null;
+            /**
+             * Ok
+             * @description The chain is intact (and holds every anchor given).
+             */
+            ok: boolean;
+            /**
+             * Problem
+             * @description What is wrong with it: edited, inserted, deleted, truncated.
+             */
+            problem?: string | null;
+        };
+        /** AuthStatus */
+        AuthStatus: {
+            /** Auth Enabled */
+            auth_enabled: boolean;
+            /**
+             * Initial Admin Pending
+             * @description The local admin still has the one-time password printed in the server's console at first start.
+             */
+            initial_admin_pending: boolean;
+            /**
+             * Local Login
+             * @description Users may sign in with a username and password.
+             */
+            local_login: boolean;
+            /**
+             * Oidc Login Url
+             * @description Single sign-on redirect, when configured.
+             */
+            oidc_login_url?: string | null;
         };
         /** ChannelActions */
         ChannelActions: {
@@ -1514,6 +1921,83 @@ export type components = {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** KeyCreate */
+        KeyCreate: {
+            /**
+             * Groups
+             * @description Approver groups and levels the key may decide for (manager…).
+             */
+            groups?: string[];
+            /** Name */
+            name: string;
+            /**
+             * Project Id
+             * @description Set: the role holds on this project only.
+             */
+            project_id?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "viewer" | "approver" | "author" | "operator" | "admin";
+        };
+        /** KeyCreated */
+        KeyCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Groups */
+            groups?: string[] | null;
+            /**
+             * Key
+             * @description The key: shown in this answer only, never again.
+             */
+            key: string;
+            /** Key Id */
+            key_id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Project Id */
+            project_id?: string | null;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Role */
+            role: string;
+        };
+        /** KeyRead */
+        KeyRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Expires At */
+            expires_at?: string | null;
+            /** Groups */
+            groups?: string[] | null;
+            /** Key Id */
+            key_id: string;
+            /** Last Used At */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /** Project Id */
+            project_id?: string | null;
+            /** Revoked At */
+            revoked_at?: string | null;
+            /** Role */
+            role: string;
+        };
         /** LeaseRead */
         LeaseRead: {
             /**
@@ -1540,6 +2024,60 @@ export type components = {
             run_id?: string | null;
             /** Step Id */
             step_id?: string | null;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /** LoginResult */
+        LoginResult: {
+            /**
+             * Csrf Token
+             * @description Send as X-CSRF-Token on every non-GET request of this session.
+             */
+            csrf_token: string;
+            identity: components["schemas"]["Me"];
+        };
+        /** Me */
+        Me: {
+            /** Groups */
+            groups?: string[];
+            /**
+             * Kind
+             * @description user | api_key | token | anonymous (authentication switched off)
+             */
+            kind: string;
+            /**
+             * Must Change Password
+             * @default false
+             */
+            must_change_password: boolean;
+            /** Name */
+            name: string;
+            /** Project Roles */
+            project_roles?: {
+                [key: string]: "viewer" | "approver" | "author" | "operator" | "admin";
+            };
+            /**
+             * Role
+             * @description The global role (None: project roles only).
+             */
+            role: ("viewer" | "approver" | "author" | "operator" | "admin") | null;
+            /** Subject */
+            subject: string;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description At least 12 characters.
+             */
+            new_password: string;
         };
         /** Position */
         Position: {
@@ -1830,7 +2368,8 @@ export type components = {
         };
         /**
          * RunCreate
-         * @description ``POST /api/runs`` (wire-compatible with the seed system).
+         * @description ``POST /api/runs`` (wire-compatible with the seed system). ``triggered_by`` is the caller's
+         *     identity; a ``triggered_by`` in the body is ignored.
          */
         RunCreate: {
             /**
@@ -1854,11 +2393,6 @@ export type components = {
             procedure_version?: string | null;
             /** Project Id */
             project_id?: string | null;
-            /**
-             * Triggered By
-             * @description Who or what started the run.
-             */
-            triggered_by?: string | null;
         };
         /** RunDiagnostics */
         RunDiagnostics: {
@@ -2075,8 +2609,26 @@ export type components = {
             input_vars?: {
                 [key: string]: unknown;
             } | null;
-            /** Triggered By */
-            triggered_by?: string | null;
+        };
+        /** SecretCreate */
+        SecretCreate: {
+            /** Description */
+            description?: string | null;
+            /**
+             * Name
+             * @description What procedures name in secret_references (with provider 'langorch'): a letter or _, then up to 127 letters, digits, _ . -
+             */
+            name: string;
+            /**
+             * Project Id
+             * @description The project whose runs may read it; unset: global (every run). A project's secret shadows a global one of the same name.
+             */
+            project_id?: string | null;
+            /**
+             * Value
+             * @description The secret, at most 64 KiB of UTF-8 without NUL. Stored encrypted; no answer ever contains it.
+             */
+            value: string;
         };
         /** SecretInfo */
         SecretInfo: {
@@ -2086,6 +2638,133 @@ export type components = {
             name: string;
             /** Provider */
             provider: string;
+        };
+        /**
+         * SecretRead
+         * @description A secret's metadata: never its value.
+         */
+        SecretRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Last Used At
+             * @description When a run last read it from the store (at most once per cache TTL).
+             */
+            last_used_at?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Project Id
+             * @description null: global.
+             */
+            project_id: string | null;
+            /** Secret Id */
+            secret_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description 1 at creation, + 1 at every new value.
+             */
+            version: number;
+        };
+        /**
+         * SecretUpdate
+         * @description Only the fields sent are changed; a new ``value`` is a rotation (version + 1).
+         */
+        SecretUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Value */
+            value?: string | null;
+        };
+        /** UserCreate */
+        UserCreate: {
+            /** Display Name */
+            display_name?: string | null;
+            /** Email */
+            email?: string | null;
+            /**
+             * Groups
+             * @description Approver groups and levels (manager, executive, finance…).
+             */
+            groups?: string[];
+            /**
+             * Password
+             * @description At least 12 characters.
+             */
+            password: string;
+            /**
+             * Project Roles
+             * @description project id → role there.
+             */
+            project_roles?: {
+                [key: string]: "viewer" | "approver" | "author" | "operator" | "admin";
+            };
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "viewer" | "approver" | "author" | "operator" | "admin";
+            /** Username */
+            username: string;
+        };
+        /** UserRead */
+        UserRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Disabled */
+            disabled: boolean;
+            /** Display Name */
+            display_name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Groups */
+            groups?: string[] | null;
+            /** Last Login At */
+            last_login_at?: string | null;
+            /** Project Roles */
+            project_roles?: {
+                [key: string]: string;
+            } | null;
+            /** Role */
+            role: string;
+            /** User Id */
+            user_id: string;
+            /** Username */
+            username: string;
+        };
+        /** UserUpdate */
+        UserUpdate: {
+            /** Disabled */
+            disabled?: boolean | null;
+            /** Display Name */
+            display_name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Groups */
+            groups?: string[] | null;
+            /** Password */
+            password?: string | null;
+            /** Project Roles */
+            project_roles?: {
+                [key: string]: "viewer" | "approver" | "author" | "operator" | "admin";
+            } | null;
+            /** Role */
+            role?: ("viewer" | "approver" | "author" | "operator" | "admin") | null;
         };
         /** ValidateRequest */
         ValidateRequest: {
@@ -2572,6 +3251,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalRead"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Not found */
             404: {
                 headers: {
@@ -2622,6 +3310,263 @@ export interface operations {
             };
         };
     };
+    list_audit_api_audit_get: {
+        parameters: {
+            query?: {
+                /** @description An action, or a prefix ending in '.' (run. for every run action) */
+                action?: string | null;
+                actor?: string | null;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                project_id?: string | null;
+                /** @description At or after (ISO 8601) */
+                since?: string | null;
+                subject_id?: string | null;
+                subject_type?: string | null;
+                /** @description Before (ISO 8601) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryRead"][];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    export_audit_api_audit_export_get: {
+        parameters: {
+            query?: {
+                /** @description An action, or a prefix ending in '.' (run. for every run action) */
+                action?: string | null;
+                actor?: string | null;
+                project_id?: string | null;
+                /** @description At or after (ISO 8601) */
+                since?: string | null;
+                subject_id?: string | null;
+                subject_type?: string | null;
+                /** @description Before (ISO 8601) */
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per line, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/x-ndjson": unknown;
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    verify_audit_api_audit_verify_get: {
+        parameters: {
+            query?: {
+                /** @description SEQ:HASH of an entry seen before (repeatable): the chain must still hold it; catches a truncated or rewritten log. */
+                anchor?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    login_api_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResult"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    me_api_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+        };
+    };
+    change_password_api_auth_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    auth_status_api_auth_status_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthStatus"];
+                };
+            };
+        };
+    };
     get_health_api_health_get: {
         parameters: {
             query?: never;
@@ -2647,6 +3592,97 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthRead"];
+                };
+            };
+        };
+    };
+    list_keys_api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyRead"][];
+                };
+            };
+        };
+    };
+    create_key_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyCreated"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revoke_key_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -4249,6 +5285,426 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunMetrics"];
+                };
+            };
+        };
+    };
+    list_secrets_api_secrets_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                /** @description Only this project's secrets; empty: only the global ones; absent: all. */
+                project_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRead"][];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_secret_api_secrets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRead"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_secret_api_secrets__secret_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_secret_api_secrets__secret_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_secret_api_secrets__secret_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                secret_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_users_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"][];
+                };
+            };
+        };
+    };
+    create_user_api_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_user_api_users__user_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_user_api_users__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_user_api_users__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -66,6 +66,14 @@ export function redirectToLogin(): void {
   window.location.assign(loginHref(`${pathname}${search}`));
 }
 
+/**
+ * Signing out: from now on a 401 (the session is going away) no longer redirects with
+ * a way back; the caller loads the login page itself once the server has answered.
+ */
+export function beginSignOut(): void {
+  redirecting = true;
+}
+
 /** Whether the answer asks for a login: the API's 401 `unauthenticated` (or any 401). */
 export function needsLogin(status: number): boolean {
   return status === 401;

@@ -48,7 +48,7 @@ export type Viewer = Pick<Me, "role" | "project_roles"> | null;
 
 /** The role that counts on a resource: the higher of the global role and its project's (null: none). */
 export function effectiveRole(me: Pick<Me, "role" | "project_roles">, projectId?: string | null): Role | null {
-  const projectRole = projectId ? me.project_roles[projectId] : undefined;
+  const projectRole = projectId ? me.project_roles?.[projectId] : undefined;
   if (projectRole && roleRank(projectRole) > roleRank(me.role)) return projectRole;
   return me.role;
 }
@@ -66,7 +66,7 @@ export function can(me: Viewer, needed: Role, projectId?: string | null): boolea
 export function canAnywhere(me: Viewer, needed: Role): boolean {
   if (me === null) return true;
   if (can(me, needed)) return true;
-  return Object.values(me.project_roles).some((r) => roleRank(r) >= roleRank(needed));
+  return Object.values(me.project_roles ?? {}).some((r) => roleRank(r) >= roleRank(needed));
 }
 
 /** The role starting a run in `mode` needs: author for test and dry runs, operator for production. */
