@@ -343,3 +343,18 @@ async def test_a_file_the_run_writes_names_the_secret_by_its_shown_reference(tmp
 
     assert out.status == "completed", out.error
     assert (tmp_path / "run-1" / "out" / "note.txt").read_text() == f"key={SHOWN}"
+
+
+@pytest.mark.asyncio
+async def test_the_whole_secrets_map_is_a_map_of_references() -> None:
+    doc = ckp({"a": seq({"step_id": "all", "action": "set_variable", "variable": "every", "value": "{{secrets}}"},
+                        {"step_id": "some", "action": "set_variable", "variable": "pair",
+                         "value": "{{ [secrets.api_key, 'x'] }}"}, next_node="done"),
+               "done": end(outputs={"every": "{{every}}", "pair": "{{pair}}"})}, global_config=SECRETS_CONFIG)
+    h = Harness(secrets=_provider())
+
+    out = await h.run(doc)
+
+    assert out.status == "completed", out.error
+    assert out.outputs == {"every": {"api_key": SHOWN}, "pair": [SHOWN, "x"]}
+    assert _leaks(out.summary(), _events(h.events)) == []

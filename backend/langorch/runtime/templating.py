@@ -263,7 +263,7 @@ def _plain(value: Any) -> Any:
     """A typed result without :class:`SecretReference` objects (state holds plain data)."""
     if isinstance(value, SecretReference):
         return str(value)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # ``{{secrets}}`` itself: a name → reference map
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -274,7 +274,7 @@ def _render_string(text: str, scope: Mapping[str, Any], where: str, typed: bool)
     value = _render_typed(text, scope, where, typed)
     if isinstance(value, SecretReference):
         return str(value)
-    if typed and "secrets" in text and isinstance(value, dict | list | tuple):
+    if typed and "secrets" in text and isinstance(value, Mapping | list | tuple):
         return _plain(value)  # ``{{ [secrets.a, secrets.b] }}``: only an expression naming secrets builds one
     return value
 
