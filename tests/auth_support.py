@@ -12,6 +12,8 @@ from typing import Any
 import jwt
 
 TEST_JWT_SECRET = "langorch-tests-hs256-key-not-for-production-use-0123456789"
+TEST_SECRET_KEY = "dGVzdHMtb25seS1tYXN0ZXIta2V5LTMyLWJ5dGVzISE="
+"""The built-in secret store's master key in tests (base64 of 32 bytes), so no test writes ./var/secret.key."""
 
 
 def token(role: str | None = "admin", name: str = "tester", *, secret: str = TEST_JWT_SECRET,

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.auth_support import TEST_JWT_SECRET
+from tests.auth_support import TEST_JWT_SECRET, TEST_SECRET_KEY
 from tests.fakes.fixtures import *  # noqa: F403
 
 # Every server a test starts (in-process or `langorch serve`) accepts tests.auth_support.bearer()
 # tokens, and none writes a generated key file into the checkout.
 os.environ.setdefault("LANGORCH_AUTH__JWT_SECRET", TEST_JWT_SECRET)
+os.environ.setdefault("LANGORCH_SECRET_KEY", TEST_SECRET_KEY)
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 SHARED_FOLDERS = ("ckp-reference", "bench/workloads")
