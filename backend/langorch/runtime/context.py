@@ -284,7 +284,8 @@ class RunContext:
 
     async def reveal(self, value: Any) -> Any:
         """``value`` for an outgoing call: every reference of this run replaced by the secret's
-        value (a string that is exactly one reference becomes the value itself, with its type)."""
+        value (a string that is exactly one reference becomes the value itself, with its type);
+        a reference made elsewhere is sent in its shown form, never resolved."""
         if not has_reference(value):
             return value
         paths: set[str] = set()
@@ -329,7 +330,9 @@ class RunContext:
 
             def one(match: re.Match[str]) -> str:
                 if match.group("nonce") != self.ref_nonce:
-                    return match.group(0)  # not made by this run: text like any other
+                    # not made by this run (text from outside, a result cached by another run): never
+                    # resolved, and sent in its shown form so that no run's nonce leaves the engine
+                    return f"<<secret:{match.group('path')}>>"
                 found = self._value_of(match.group("path"))
                 return found if isinstance(found, str) else json.dumps(found, ensure_ascii=False, default=str)
 
