@@ -358,3 +358,12 @@ async def test_the_whole_secrets_map_is_a_map_of_references() -> None:
     assert out.status == "completed", out.error
     assert out.outputs == {"every": {"api_key": SHOWN}, "pair": [SHOWN, "x"]}
     assert _leaks(out.summary(), _events(h.events)) == []
+
+
+@pytest.mark.asyncio
+async def test_a_text_the_runtime_did_not_produce_is_hidden_before_a_worker_logs_it() -> None:
+    ir = compile_ok(ckp({"a": seq({"action": "log", "message": "{{secrets.api_key}}"}, next_node="done"),
+                         "done": end()}, global_config=SECRETS_CONFIG))
+    hide = await Harness(secrets=_provider()).runner().secret_text_filter(ir, "run-1")
+
+    assert hide(f"Traceback ... ValueError: bad token {VALUE}") == f"Traceback ... ValueError: bad token {SHOWN}"
