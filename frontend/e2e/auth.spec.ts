@@ -103,6 +103,32 @@ test("an API key created in the UI is shown once, works, and is not shown again"
   expect(errors).toEqual([]);
 });
 
+test("a secret stored and rotated in the UI is never shown back", async ({ page, request }) => {
+  const errors = watchConsole(page);
+  const name = `e2e_token_${String(Date.now())}`;
+  const value = `s3cr3t-${String(Date.now())}-value`;
+  await page.goto("/secrets");
+  const form = page.getByRole("form", { name: "New secret" });
+  await form.getByLabel("Name").fill(name);
+  await form.getByTestId("secret-value").fill(value);
+  await page.getByTestId("create-secret").click();
+  const row = page.locator(`[data-testid=secret-row][data-name="${name}"]`);
+  await expect(row).toContainText("v1");
+  await expect(form.getByTestId("secret-value"), "the value field is emptied once sent").toHaveValue("");
+
+  await row.getByRole("button", { name: /Rotate/ }).click();
+  const dialog = page.getByRole("dialog", { name: `Rotate ${name}` });
+  await expect(dialog.getByTestId("secret-value"), "never prefilled").toHaveValue("");
+  await dialog.getByTestId("secret-value").fill(`${value}-2`);
+  await dialog.getByTestId("rotate-secret-submit").click();
+  await expect(row).toContainText("v2");
+
+  expect(await page.content(), "the value is nowhere on the page").not.toContain(value);
+  const listed = await request.get("/api/secrets");
+  expect(await listed.text(), "nor in the API's answer").not.toContain(value);
+  expect(errors).toEqual([]);
+});
+
 test("a viewer sees the procedures but cannot import, run, delete or decide", async ({ browser, baseURL, request }) => {
   const created = await request.post("/api/users", { data: { username: VIEWER.username, password: VIEWER.password, role: "viewer" } });
   expect([201, 409], "the viewer user exists").toContain(created.status());

@@ -5,16 +5,7 @@ import { Button } from "@/components/ui/Button";
 import { TextField } from "@/components/ui/Field";
 import { useChangePassword } from "@/hooks/useChangePassword";
 import { ApiError, errorMessage } from "@/lib/api/errors";
-
-export const MIN_PASSWORD_LENGTH = 12;
-
-/** The problem with a new password before it is sent, or null. */
-export function newPasswordProblem(current: string, next: string, repeat: string): string | null {
-  if (next.length < MIN_PASSWORD_LENGTH) return `At least ${String(MIN_PASSWORD_LENGTH)} characters.`;
-  if (next === current) return "The new password must differ from the current one.";
-  if (repeat !== next) return "The two new passwords differ.";
-  return null;
-}
+import { MIN_PASSWORD_LENGTH, newPasswordProblem } from "./rules";
 
 /** POST /api/auth/password: the current password, the new one twice. */
 export function ChangePasswordForm({ onDone }: { onDone: () => void }) {

@@ -8,7 +8,7 @@ import { TextField } from "@/components/ui/Field";
 import { useAuthStatus } from "@/hooks/useAuthStatus";
 import { useLogin } from "@/hooks/useLogin";
 import { safeNext } from "@/lib/api/session";
-import { loginErrorMessage } from "./loginMessages";
+import { loginErrorMessage, oidcHref } from "./rules";
 
 /** The sign-in page: local username and password, and single sign-on when the server offers it. */
 export function LoginView() {
@@ -20,7 +20,8 @@ export function LoginView() {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const localLogin = status.data?.local_login ?? true;
-  const oidc = status.data?.oidc_login_url ?? null;
+  const oidc = status.data?.oidc_login_url ? oidcHref(status.data.oidc_login_url, next) : null;
+  const ssoError = params.get("sso_error");
 
   const submit = (e: SyntheticEvent) => {
     e.preventDefault();
@@ -45,6 +46,11 @@ export function LoginView() {
         <p className="text-2xl font-bold tracking-tight">LangOrch</p>
         <h1 className="mt-1 text-lg font-semibold">Sign in</h1>
       </div>
+      {ssoError ? (
+        <p role="alert" className="rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100" data-testid="sso-error">
+          Single sign-on failed: {ssoError}
+        </p>
+      ) : null}
       {status.data?.initial_admin_pending ? (
         <p className="rounded-md border border-blue-300 bg-blue-50 p-3 text-sm text-blue-950 dark:border-blue-800 dark:bg-blue-950 dark:text-blue-100" data-testid="first-start-hint">
           First start: sign in as <code className="font-mono font-semibold">admin</code> with the one-time password printed in the server&apos;s

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState, type SyntheticEvent } from "react";
-import { MIN_PASSWORD_LENGTH } from "@/components/auth/ChangePasswordForm";
+import { MIN_PASSWORD_LENGTH } from "@/components/auth/rules";
 import { Button } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorBox } from "@/components/ui/ErrorBox";

@@ -1,3 +1,5 @@
+/** What the sign-in and password forms check and say. */
+import { apiBase } from "@/lib/api/base";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 
 /** What the login form says about a failed sign-in. */
@@ -23,4 +25,20 @@ export function formatWait(seconds: number): string {
   const part = (n: number, unit: string) => `${String(n)} ${unit}${n === 1 ? "" : "s"}`;
   if (minutes === 0) return part(rest, "second");
   return rest === 0 ? part(minutes, "minute") : `${part(minutes, "minute")} ${part(rest, "second")}`;
+}
+
+/** The single sign-on start, coming back to `next` (a path the server gives is under the API's base). */
+export function oidcHref(url: string, next: string): string {
+  const base = url.startsWith("/") ? `${apiBase()}${url}` : url;
+  return next === "/" ? base : `${base}${base.includes("?") ? "&" : "?"}${new URLSearchParams({ next }).toString()}`;
+}
+
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** The problem with a new password before it is sent, or null. */
+export function newPasswordProblem(current: string, next: string, repeat: string): string | null {
+  if (next.length < MIN_PASSWORD_LENGTH) return `At least ${String(MIN_PASSWORD_LENGTH)} characters.`;
+  if (next === current) return "The new password must differ from the current one.";
+  if (repeat !== next) return "The two new passwords differ.";
+  return null;
 }
