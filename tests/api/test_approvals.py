@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from tests.api.conftest import assert_error
-from tests.auth_support import bearer
 from tests.api.run_support import (
     approval_doc,
     events,
@@ -21,6 +20,7 @@ from tests.api.run_support import (
     start_run,
     wait_status,
 )
+from tests.auth_support import bearer
 
 pytest_plugins = ("tests.api.run_fixtures",)
 pytestmark = pytest.mark.asyncio
