@@ -5,7 +5,7 @@ import { useLogout } from "@/hooks/useLogout";
 import type { Me } from "@/lib/api/models";
 import { roleLabel } from "@/lib/auth/roles";
 
-/** The signed-in user's name and role, their account page and Sign out. */
+/** The signed-in user's name and role, their account page and Sign out (none with authentication off). */
 export function UserBox({ me }: { me: Me }) {
   const logout = useLogout();
   return (
@@ -18,6 +18,11 @@ export function UserBox({ me }: { me: Me }) {
           {roleLabel(me.role)}
         </span>
       </Link>
+      {me.kind === "anonymous" ? (
+        <p className="px-2 text-xs text-slate-400" data-testid="auth-off">
+          Authentication is off
+        </p>
+      ) : (
       <button
         type="button"
         onClick={() => logout.mutate()}
@@ -27,6 +32,7 @@ export function UserBox({ me }: { me: Me }) {
       >
         {logout.isPending ? "Signing out…" : "Sign out"}
       </button>
+      )}
     </div>
   );
 }
