@@ -123,7 +123,7 @@ async def test_project_id_must_name_an_existing_project(client: httpx.AsyncClien
     project = (await client.post("/api/projects", json={"name": "Finance"})).json()
     body = await create_procedure(client, project_id=project["id"], created_by="alice")
     assert body["project_id"] == project["id"]
-    assert body["created_by"] == "alice"
+    assert body["created_by"] == "tester"  # the caller's identity, never the body's claim
 
 
 @pytest.mark.parametrize("payload", [{}, {"ckp_json": "not an object"}, {"ckp_json": [1, 2]},

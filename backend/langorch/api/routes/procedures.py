@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from langorch.api.deps import Session
+from langorch.api.guard import current_identity
 from langorch.api.schemas.common import DiagnosticOut, Limit, Offset, error_responses, set_total
 from langorch.api.schemas.procedures import (
     ExplainRequest,
@@ -65,14 +66,15 @@ async def get_ckp_schema() -> dict[str, Any]:
 @router.post("", response_model=ProcedureDetail, status_code=status.HTTP_201_CREATED,
              responses={200: {"model": ProcedureDetail, "description": "Identical to a stored version"},
                         **error_responses(409, 413, 422)})
-async def create_procedure(body: ProcedureCreate, session: Session, response: Response) -> ProcedureDetail:
+async def create_procedure(body: ProcedureCreate, request: Request, session: Session,
+                           response: Response) -> ProcedureDetail:
     """Compile and store a CKP. Errors → 422 with the diagnostics in ``error.details``;
     the same document as a stored version → 200 with ``unchanged: true``; a different
     document under an existing procedure_id + version → 409; warnings come back with the
-    version."""
+    version. ``created_by`` is the caller."""
     saved = await service.create(session, body.ckp_json, project_id=body.project_id,
                                  procedure_id=body.procedure_id, version=body.version, status=body.status,
-                                 created_by=body.created_by)
+                                 created_by=current_identity(request).name)
     detail = await _detail(session, saved.row, saved.warnings)
     if saved.action == "unchanged":
         response.status_code = status.HTTP_200_OK

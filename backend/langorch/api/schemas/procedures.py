@@ -22,7 +22,6 @@ class ProcedureCreate(BaseModel):
                                      description="Optional; must equal the CKP's procedure_id.")
     version: str | None = Field(default=None, max_length=64, description="Optional; must equal the CKP's version.")
     status: ProcedureStatus | None = Field(default=None, description="Overrides the CKP's status field.")
-    created_by: str | None = Field(default=None, max_length=200, description="Who imported it.")
 
 
 class ProcedureUpdate(BaseModel):
