@@ -6,7 +6,6 @@ import type { ApprovalRead } from "@/lib/api/models";
 export interface Decision {
   approvalId: string;
   decision: string;
-  decidedBy: string;
   comment: string;
   payload?: unknown;
 }
@@ -23,7 +22,7 @@ export function useDecideApproval(on: { onSuccess?: (approval: ApprovalRead, d: 
       unwrap(
         api.POST("/api/approvals/{approval_id}/decision", {
           params: { path: { approval_id: d.approvalId } },
-          body: { decision: d.decision, decided_by: d.decidedBy || null, comment: d.comment || null, payload: d.payload ?? null },
+          body: { decision: d.decision, comment: d.comment || null, payload: d.payload ?? null },
         }),
       ),
     onSuccess: on.onSuccess,

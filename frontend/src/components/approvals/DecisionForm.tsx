@@ -3,7 +3,6 @@
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/Button";
 import { inputClass } from "@/components/ui/Field";
-import { useApproverName } from "@/hooks/useApproverName";
 import { useCan } from "@/hooks/useCan";
 import { useDecideApproval } from "@/hooks/useDecideApproval";
 import { useToast } from "@/hooks/useToast";
@@ -11,7 +10,7 @@ import { errorMessage } from "@/lib/api/errors";
 import type { ApprovalRead } from "@/lib/api/models";
 import { decisionLabel } from "@/lib/format/labels";
 
-/** Approve / reject, pick an option, or provide input — with who decided and a comment. */
+/** Approve / reject, pick an option, or provide input — with a comment; the decider is the signed-in identity. */
 export function DecisionForm({
   approval: a,
   compact = false,
@@ -30,13 +29,10 @@ export function DecisionForm({
     },
     onError: (e) => toast.show("error", `Decision not recorded: ${errorMessage(e)}`),
   });
-  const [typedName, setName] = useApproverName();
   const [comment, setComment] = useState("");
   const [input, setInput] = useState("");
   const id = useId();
   const perms = useCan();
-  // With authentication the server records the signed-in identity as the decider.
-  const name = perms.me ? perms.me.name : typedName;
 
   if (a.status !== "pending") {
     return (
@@ -56,7 +52,7 @@ export function DecisionForm({
     );
   }
 
-  const send = (decision: string, payload?: unknown) => decide.mutate({ approvalId: a.approval_id, decision, decidedBy: name, comment, payload });
+  const send = (decision: string, payload?: unknown) => decide.mutate({ approvalId: a.approval_id, decision, comment, payload });
 
   const sendInput = () => {
     let payload: unknown = input;
@@ -73,16 +69,10 @@ export function DecisionForm({
     <div className={`flex flex-col gap-3 ${compact ? "" : "max-w-xl"}`}>
       {!compact ? (
         <div className="grid gap-3 sm:grid-cols-2">
-          {perms.me ? (
-            <p className="text-sm">
-              Deciding as <strong data-testid="decider-name">{perms.me.name}</strong>
-            </p>
-          ) : (
-            <div>
-              <label htmlFor={`${id}-who`} className="mb-1 block text-sm font-medium">Your name</label>
-              <input id={`${id}-who`} className={inputClass} value={typedName} autoComplete="name" onChange={(e) => setName(e.target.value)} />
-            </div>
-          )}
+          {/* The server records the caller's identity as the decider. */}
+          <p className="text-sm">
+            Deciding as <strong data-testid="decider-name">{perms.me?.name ?? "…"}</strong>
+          </p>
           <div>
             <label htmlFor={`${id}-comment`} className="mb-1 block text-sm font-medium">Comment</label>
             <input id={`${id}-comment`} className={inputClass} value={comment} onChange={(e) => setComment(e.target.value)} />

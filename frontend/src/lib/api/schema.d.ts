@@ -530,7 +530,7 @@ export type paths = {
          * @description Compile and store a CKP. Errors → 422 with the diagnostics in ``error.details``;
          *     the same document as a stored version → 200 with ``unchanged: true``; a different
          *     document under an existing procedure_id + version → 409; warnings come back with the
-         *     version.
+         *     version. ``created_by`` is the caller.
          */
         post: operations["create_procedure_api_procedures_post"];
         delete?: never;
@@ -2139,11 +2139,6 @@ export type components = {
             ckp_json: {
                 [key: string]: unknown;
             };
-            /**
-             * Created By
-             * @description Who imported it.
-             */
-            created_by?: string | null;
             /**
              * Procedure Id
              * @description Optional; must equal the CKP's procedure_id.
