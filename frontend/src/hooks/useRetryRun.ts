@@ -10,7 +10,7 @@ export function useRetryRun() {
       unwrap(
         api.POST("/api/runs/{run_id}/retry", {
           params: { path: { run_id: v.runId } },
-          body: { input_vars: v.inputVars, triggered_by: "ui" },
+          body: { input_vars: v.inputVars },
         }),
       ),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.runs }),

@@ -13,7 +13,7 @@ export function useStartRun() {
       /** production | dry_run | test; null: the procedure's default. */
       mode?: "production" | "dry_run" | "test" | null;
     }) =>
-      unwrap(api.POST("/api/runs", { body: { ...body, triggered_by: "ui" } })),
+      unwrap(api.POST("/api/runs", { body })),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.runs }),
   });
 }
