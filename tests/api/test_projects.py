@@ -16,7 +16,8 @@ async def test_create_then_get(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "name", "description", "created_at", "updated_at"}
+    assert set(body) == {"id", "name", "description", "allowed_hosts", "created_at", "updated_at"}
+    assert body["allowed_hosts"] == []
     assert body["name"] == "Finance" and body["description"] == "AP and AR"
     assert (await client.get(f"/api/projects/{body['id']}")).json() == body
 

@@ -117,6 +117,9 @@ class RunContext:
     mode: str = "production"
     """production | dry_run | test (runtime/modes.py); every event of a run in another
     mode carries it as ``payload.mode``."""
+    net_policy: NetPolicy | None = None
+    """This run's sandbox when it differs from the server's (its project allows more hosts);
+    None: ``services.net_policy``."""
 
     def node_key(self, node_id: str, *, own_run: bool = False) -> str:
         """``run:<run>:<prefix><node>``, the start of every per-run key of a node (step

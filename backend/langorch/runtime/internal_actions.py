@@ -70,10 +70,10 @@ async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | N
         kwargs["content"] = str(body)
     if params.get("parameters"):
         kwargs["params"] = params["parameters"]
-    client = ctx.services.http
+    client = ctx.services.http if ctx.net_policy is None else None
     owned = client is None
-    if client is None:
-        client = guarded_client(ctx.services.net_policy)
+    if client is None:  # no shared client, or this run's project allows more hosts than the server
+        client = guarded_client(ctx.net_policy or ctx.services.net_policy)
     try:
         response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
     except httpx.TimeoutException as exc:

@@ -14,7 +14,7 @@ without the nonce, and masks any value.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from langorch.runtime.context import RunContext, Services
 from langorch.runtime.errors import LangOrchError
 from langorch.runtime.inputs import apply_defaults
 from langorch.runtime.modes import resolve_mode
+from langorch.runtime.netguard import NetPolicy
 from langorch.runtime.node_runner import CTX_KEY, RunCancelled
 from langorch.runtime.ratelimit import RateLimiter
 from langorch.runtime.redaction import Redactor, display, new_nonce
@@ -93,9 +94,11 @@ class Runner:
         return graph
 
     def _context(self, ir: ProcedureIR, run_id: str, is_cancelled: Callable[[], bool] | None,
-                 key_run_id: str | None = None, mode: str = "production") -> RunContext:
+                 key_run_id: str | None = None, mode: str = "production",
+                 allowed_hosts: Sequence[str] = ()) -> RunContext:
         gc = ir.global_config
-        return RunContext(mode=mode,
+        policy = NetPolicy.of([*self.services.net_policy.allowed, *allowed_hosts]) if allowed_hosts else None
+        return RunContext(mode=mode, net_policy=policy,
             run_id=run_id, ir=ir, services=self.services, redactor=Redactor(ir.sensitive_names),
             limiter=RateLimiter(gc.max_concurrent_operations, gc.max_requests_per_minute),
             is_cancelled=is_cancelled or (lambda: False), key_run_id=key_run_id or "",
@@ -110,14 +113,16 @@ class Runner:
     async def start(self, ir: ProcedureIR, run_id: str, inputs: Mapping[str, Any], *,
                     is_cancelled: Callable[[], bool] | None = None,
                     known_interrupts: Iterable[str] = (), key_run_id: str | None = None,
-                    mode: str | None = None) -> RunOutcome:
+                    mode: str | None = None, allowed_hosts: Sequence[str] = ()) -> RunOutcome:
         """Run from the start node until it ends or waits for a person.
 
         ``key_run_id`` names the run whose step results this one reuses (the first run of a
         chain of retries); by default, its own. ``mode`` is production, dry_run or test
         (runtime/modes.py); by default, what the procedure's global_config declares.
+        ``allowed_hosts`` extend the server's sandbox allowlist for this run (its project's).
         """
-        ctx = self._context(ir, run_id, is_cancelled, key_run_id, resolve_mode(mode, ir.global_config))
+        ctx = self._context(ir, run_id, is_cancelled, key_run_id, resolve_mode(mode, ir.global_config),
+                            allowed_hosts)
         inputs = apply_defaults(ir, inputs)
         ctx.redactor.add_sensitive_values(inputs)
         await ctx.prime_secrets()
@@ -135,7 +140,7 @@ class Runner:
     async def resume(self, ir: ProcedureIR, run_id: str, decision: Any = None, *,
                      interrupt_id: str | None = None, is_cancelled: Callable[[], bool] | None = None,
                      known_interrupts: Iterable[str] = (), key_run_id: str | None = None,
-                     mode: str | None = None) -> RunOutcome:
+                     mode: str | None = None, allowed_hosts: Sequence[str] = ()) -> RunOutcome:
         """Continue a paused or crashed run from its last checkpoint.
 
         With ``decision``, it is delivered to exactly one pending approval: the one named by
@@ -143,7 +148,7 @@ class Runner:
         run keeps the mode it started in (its checkpointed state holds it); ``mode`` is
         used only for a run whose state does not say.
         """
-        ctx = self._context(ir, run_id, is_cancelled, key_run_id)
+        ctx = self._context(ir, run_id, is_cancelled, key_run_id, allowed_hosts=allowed_hosts)
         graph = self._graph(ir)
         config = self._config(ctx)
         snapshot = await graph.aget_state(config)

@@ -39,9 +39,10 @@ async def _ensure_name_free(session: AsyncSession, name: str, *, other_than: str
         raise DuplicateProject(f"a project named {name!r} already exists", details={"id": existing, "name": name})
 
 
-async def create(session: AsyncSession, *, name: str, description: str | None = None) -> Project:
+async def create(session: AsyncSession, *, name: str, description: str | None = None,
+                 allowed_hosts: list[str] | None = None) -> Project:
     await _ensure_name_free(session, name)
-    row = Project(name=name, description=description)
+    row = Project(name=name, description=description, allowed_hosts=list(allowed_hosts or []))
     session.add(row)
     await session.commit()
     return row
@@ -58,13 +59,15 @@ async def list_projects(session: AsyncSession, *, search: str | None = None, lim
 
 
 async def update(session: AsyncSession, project_id: str, changes: dict[str, Any]) -> Project:
-    """Apply the fields present in ``changes`` (name, description)."""
+    """Apply the fields present in ``changes`` (name, description, allowed_hosts)."""
     row = await get(session, project_id)
     if changes.get("name") is not None and changes["name"] != row.name:
         await _ensure_name_free(session, changes["name"], other_than=row.id)
         row.name = changes["name"]
     if "description" in changes:
         row.description = changes["description"]
+    if changes.get("allowed_hosts") is not None:
+        row.allowed_hosts = list(changes["allowed_hosts"])
     row.updated_at = utcnow()
     await session.commit()
     return row

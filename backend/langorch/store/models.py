@@ -62,6 +62,8 @@ class Project(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
+    allowed_hosts: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Hosts and networks this project's procedures may reach although they are not public."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -37,7 +37,7 @@ from langorch.services.approvals import known_interrupts, record_pending
 from langorch.services.errors import ServiceError
 from langorch.services.runs import pinned_ir, record_outcome
 from langorch.services.runtime_wiring import ServerRuntime
-from langorch.store.models import Procedure, Run
+from langorch.store.models import Procedure, Project, Run
 
 __all__ = ["Worker"]
 
@@ -56,7 +56,7 @@ class _Active:
     started: float = field(default_factory=time.monotonic)
 
 
-_Loaded = tuple[ProcedureIR, dict[str, Any], list[str], str, str | None]
+_Loaded = tuple[ProcedureIR, dict[str, Any], list[str], str, str | None, list[str]]
 """What a claimed job runs: IR, inputs, announced interrupts, the key run, the run mode."""
 
 
@@ -226,8 +226,8 @@ class Worker:
             loaded = await self._load(job)
             if loaded is None:
                 return
-            ir, run_inputs, known, key_run, mode = loaded
-            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run, mode))
+            ir, run_inputs, known, key_run, mode, hosts = loaded
+            inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run, mode, hosts))
             if item is None:
                 item = self._active.get(run_id)
             if item is not None:
@@ -274,6 +274,8 @@ class Worker:
             row = None
             if run is not None and ir is None and run.procedure_row_id:
                 row = await session.get(Procedure, run.procedure_row_id)
+            project = await session.get(Project, run.project_id) if run is not None and run.project_id else None
+            hosts = [str(h) for h in (project.allowed_hosts or [])] if project is not None else []
             fresh = job.kind == "start" and job.attempts == 1
             known = [] if fresh else await known_interrupts(session, job.run_id)
         if run is None:
@@ -292,10 +294,10 @@ class Worker:
                                          ts=time.time()))
             await self._finish(job, RunOutcome(job.run_id, "failed", error=error))
             return None
-        return ir, dict(run.input_vars or {}), known, key_run, run.mode
+        return ir, dict(run.input_vars or {}), known, key_run, run.mode, hosts
 
     async def _drive(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
-                     known: list[str], key_run: str, mode: str | None) -> RunOutcome:
+                     known: list[str], key_run: str, mode: str | None, hosts: list[str]) -> RunOutcome:
         runner = self.rt.runner
         run_id = job.run_id
         cancel_set = self.rt.cancel_requested
@@ -304,7 +306,7 @@ class Worker:
             return run_id in cancel_set
 
         kw: dict[str, Any] = {"is_cancelled": is_cancelled, "known_interrupts": known, "key_run_id": key_run,
-                              "mode": mode}
+                              "mode": mode, "allowed_hosts": hosts}
         if job.kind == "resume":
             decision = job.payload.get("decision")
             try:

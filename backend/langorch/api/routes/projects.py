@@ -18,7 +18,8 @@ router = APIRouter(prefix="/projects", tags=["projects"])
              responses=error_responses(409, 422))
 async def create_project(body: ProjectCreate, session: Session) -> Any:
     """Create a project; a name already in use → 409."""
-    return await service.create(session, name=body.name, description=body.description)
+    return await service.create(session, name=body.name, description=body.description,
+                                allowed_hosts=body.allowed_hosts)
 
 
 @router.get("", response_model=list[ProjectRead], responses=error_responses(422))

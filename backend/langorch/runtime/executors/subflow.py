@@ -42,7 +42,7 @@ async def execute(node: NodeIR, inv: Invocation, ctx: RunContext) -> NodeResult:
         is_cancelled=ctx.is_cancelled, secret_values={}, ref_nonce=ctx.ref_nonce, parent=ctx,
         node_prefix=f"{ctx.node_prefix}/{node.node_id}" if ctx.node_prefix else node.node_id,
         key_run_id=ctx.key_run_id, key_prefix=f"{ctx.key_prefix}{node.node_id}#{inv.visit}/", mode=ctx.mode,
-        started_at=ctx.started_at,
+        started_at=ctx.started_at, net_policy=ctx.net_policy,
     )
     await child_ctx.prime_secrets()  # the child's own secrets are sealed and masked too
     await ctx.emit("subflow_started", {"procedure_id": child_ir.procedure_id, "version": child_ir.version,
