@@ -2,10 +2,11 @@
 
 import Link from "next/link";
 import { useState, type SyntheticEvent } from "react";
+import { ALLOWED_HOSTS_HINT, allowedHostsError, formatAllowedHosts, parseAllowedHosts } from "@/components/projects/allowedHosts";
 import { Button } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { ErrorBox } from "@/components/ui/ErrorBox";
-import { TextField } from "@/components/ui/Field";
+import { TextAreaField, TextField } from "@/components/ui/Field";
 import { Card, Empty, Loading, PageHeader } from "@/components/ui/Page";
 import { Time } from "@/components/ui/Time";
 import { useCan } from "@/hooks/useCan";
@@ -23,17 +24,20 @@ function ProjectForm({ project, onDone }: { project?: ProjectRead; onDone: () =>
   const toast = useToast();
   const [name, setName] = useState(project?.name ?? "");
   const [description, setDescription] = useState(project?.description ?? "");
-  const fieldError = (f: string) => (save.error instanceof ApiError ? (save.error.fieldErrors.find((e) => e.field === f)?.message ?? null) : null);
+  const [hosts, setHosts] = useState(formatAllowedHosts(project?.allowed_hosts));
+  const fieldErrors = save.error instanceof ApiError ? save.error.fieldErrors : [];
+  const fieldError = (f: string) => fieldErrors.find((e) => e.field === f)?.message ?? null;
   const submit = (e: SyntheticEvent) => {
     e.preventDefault();
     save.mutate(
-      { id: project?.id, name: name.trim(), description: description.trim() || null },
+      { id: project?.id, name: name.trim(), description: description.trim() || null, allowedHosts: parseAllowedHosts(hosts) },
       {
         onSuccess: (p) => {
           toast.show("success", `${project ? "Saved" : "Created"} ${p.name}`);
           if (!project) {
             setName("");
             setDescription("");
+            setHosts("");
           }
           onDone();
         },
@@ -42,16 +46,46 @@ function ProjectForm({ project, onDone }: { project?: ProjectRead; onDone: () =>
     );
   };
   return (
-    <form onSubmit={submit} className="grid gap-3 md:grid-cols-[1fr_2fr_auto] md:items-end" aria-label={project ? `Edit ${project.name}` : "New project"}>
+    <form onSubmit={submit} className="grid gap-3 md:grid-cols-[1fr_2fr]" aria-label={project ? `Edit ${project.name}` : "New project"}>
       <TextField label="Name" required value={name} onChange={(e) => setName(e.target.value)} error={fieldError("name")} maxLength={200} />
-      <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-      <div className="flex gap-2">
+      <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={fieldError("description")} />
+      <div className="md:col-span-2">
+        <TextAreaField
+          label="Allowed hosts"
+          rows={3}
+          value={hosts}
+          onChange={(e) => setHosts(e.target.value)}
+          placeholder={"erp.internal\n10.20.0.0/16"}
+          hint={ALLOWED_HOSTS_HINT}
+          error={allowedHostsError(fieldErrors, save.variables?.allowedHosts)}
+          spellCheck={false}
+          autoCapitalize="off"
+          autoCorrect="off"
+          data-testid="project-allowed-hosts-input"
+        />
+      </div>
+      <div className="flex gap-2 md:col-span-2">
         <Button type="submit" variant="primary" disabled={save.isPending || name.trim() === ""}>
           {project ? "Save" : "Create project"}
         </Button>
         {project ? <Button onClick={onDone}>Cancel</Button> : null}
       </div>
     </form>
+  );
+}
+
+/** The project's sandbox allowlist, read-only (shown to everyone who sees the project). */
+function AllowedHosts({ hosts }: { hosts: readonly string[] | undefined }) {
+  if (!hosts || hosts.length === 0) return null;
+  return (
+    <p className="mt-1 flex flex-wrap items-center gap-1 text-xs text-slate-600 dark:text-slate-400" data-testid="project-allowed-hosts">
+      <span title={ALLOWED_HOSTS_HINT}>Allowed hosts:</span>
+      {hosts.map((h) => (
+        <code key={h} className="rounded bg-slate-100 px-1.5 py-0.5 text-slate-800 dark:bg-slate-800 dark:text-slate-200" data-host={h}>
+          {h}
+        </code>
+      ))}
+    </p>
   );
 }
 
@@ -96,6 +130,7 @@ export function ProjectsView() {
                   <div className="min-w-0 flex-1">
                     <p className="font-medium">{p.name}</p>
                     {p.description ? <p className="text-sm text-slate-600 dark:text-slate-400">{p.description}</p> : null}
+                    <AllowedHosts hosts={p.allowed_hosts} />
                     <p className="flex flex-wrap gap-3">
                       <CostLine projectId={p.id} />
                       <span className="text-xs text-slate-600 dark:text-slate-400">

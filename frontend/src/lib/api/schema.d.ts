@@ -2344,6 +2344,11 @@ export type components = {
         };
         /** ProjectCreate */
         ProjectCreate: {
+            /**
+             * Allowed Hosts
+             * @description Hosts, addresses and networks (erp.internal, 10.20.0.0/16) this project's procedures may reach although they are loopback, private or link-local — added to the server's LANGORCH_SANDBOX__ALLOWED_HOSTS for its runs.
+             */
+            allowed_hosts?: string[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -2354,6 +2359,8 @@ export type components = {
         };
         /** ProjectRead */
         ProjectRead: {
+            /** Allowed Hosts */
+            allowed_hosts?: string[];
             /**
              * Created At
              * Format: date-time
@@ -2376,6 +2383,11 @@ export type components = {
          * @description Only the fields sent are changed.
          */
         ProjectUpdate: {
+            /**
+             * Allowed Hosts
+             * @description Hosts, addresses and networks (erp.internal, 10.20.0.0/16) this project's procedures may reach although they are loopback, private or link-local — added to the server's LANGORCH_SANDBOX__ALLOWED_HOSTS for its runs.
+             */
+            allowed_hosts?: string[] | null;
             /** Description */
             description?: string | null;
             /** Name */
