@@ -38,7 +38,10 @@ async def _status(http: httpx.AsyncClient, method: str, path: str, headers: dict
 
 async def test_every_route_answers_each_role_as_the_policy_says(live_server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
-        document = (await http.get("/openapi.json")).json()
+        for path in ("/openapi.json", "/docs", "/redoc"):
+            assert (await http.get(path)).status_code == 401, f"{path} answers anonymous callers"
+            assert (await http.get(path, headers=bearer("viewer"))).status_code == 200
+        document = (await http.get("/openapi.json", headers=bearer("viewer"))).json()
         routes = _routes(document)
         assert len(routes) >= 70 and set(routes) <= set(POLICY), set(routes) - set(POLICY)
         wrong: list[str] = []

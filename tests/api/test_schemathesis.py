@@ -7,6 +7,7 @@ keep the run short; raise ``LANGORCH_FUZZ_EXAMPLES`` for a deeper search.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -100,9 +101,11 @@ def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer, tmp
     import sys
 
     st = Path(sys.executable).with_name("st")
+    schema = tmp_path / "openapi.json"
+    schema.write_text(json.dumps(_openapi()))
     result = subprocess.run(
-        [str(st), "run", f"{fuzz_server.url}/openapi.json", "--checks", "not_a_server_error",
-         "--max-examples", "5", "--exclude-path-regex", "stream", "--seed", "1"],
+        [str(st), "run", str(schema), "--url", fuzz_server.url, "-H", f"Authorization: {ADMIN['Authorization']}",
+         "--checks", "not_a_server_error", "--max-examples", "5", "--exclude-path-regex", "stream", "--seed", "1"],
         capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

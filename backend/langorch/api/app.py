@@ -15,7 +15,7 @@ from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
 from langorch.api.guard import authorize
 from langorch.api.limits import BodyLimitMiddleware
-from langorch.api.routes import ROUTERS
+from langorch.api.routes import ROUTERS, docs
 from langorch.api.security import install_security, start_auth
 from langorch.api.static import mount_ui
 from langorch.settings import Settings, get_settings
@@ -45,8 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await hook(ctx, stack)
             yield
 
-    app = FastAPI(title="LangOrch", version=__version__, lifespan=lifespan,
-                  description="Compile, run and operate CKP procedures.")
+    app = FastAPI(title="LangOrch", version=__version__, lifespan=lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None, description="Compile, run and operate CKP procedures.")
     install_error_handlers(app)
 
     # Bodies over the limit get 413, with or without a Content-Length (chunked bodies are counted).
@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every route runs the guard first: identity, role (auth/policy.py), CSRF, rate limit.
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    install_security(app, settings, ROUTERS, API_PREFIX)
+    app.include_router(docs.router, dependencies=[Depends(authorize)])
+    install_security(app, settings, [*((r, API_PREFIX) for r in ROUTERS), (docs.router, "")])
     install_audit(app)  # outermost: it also records requests the guard or the host gate refused
     ui = ui_directory(settings)
     if ui is not None:

@@ -45,17 +45,18 @@ async def start_auth(ctx: AppContext, stack: AsyncExitStack) -> None:
         print(banner, file=sys.stderr, flush=True)
 
 
-def install_security(app: FastAPI, settings: Settings, routers: Iterable[APIRouter], prefix: str) -> None:
-    """Call with the routers included under ``prefix``: records each route's full path for the
+def install_security(app: FastAPI, settings: Settings, routers: Iterable[tuple[APIRouter, str]]) -> None:
+    """Call with the (router, prefix) pairs included: records each route's full path for the
     guard (``app.state.route_paths``) and checks every route has a role."""
     paths: dict[int, str] = {}
-    for router in routers:
+    methods: list[tuple[str, str]] = []
+    for router, prefix in routers:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 paths[id(route)] = prefix + route.path
+                methods.extend((method, prefix + route.path) for method in route.methods or ())
     app.state.route_paths = paths
-    check_covered((method, prefix + route.path) for router in routers for route in router.routes
-                  if isinstance(route, APIRoute) for method in route.methods or ())
+    check_covered(methods)
     if settings.api.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.api.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Total-Count", "X-Request-ID"])

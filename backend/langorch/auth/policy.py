@@ -25,6 +25,10 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("GET", "/api/auth/me"): "viewer",
     ("POST", "/api/auth/password"): "viewer",
     ("GET", "/api/metrics"): "viewer",
+    ("GET", "/openapi.json"): "viewer",
+    ("GET", "/docs"): "viewer",
+    ("GET", "/docs/oauth2-redirect"): "viewer",
+    ("GET", "/redoc"): "viewer",
     # reading anything
     ("GET", "/api/actions"): "viewer",
     ("GET", "/api/queue/stats"): "viewer",

@@ -19,8 +19,8 @@ def _hosts(value: object) -> object:
     return value
 
 
-AllowedHosts = Annotated[list[Annotated[str, Field(pattern=_HOST)]] | None, BeforeValidator(_hosts), Field(
-    default=None, max_length=200,
+HostList = Annotated[list[Annotated[str, Field(pattern=_HOST)]], Field(max_length=200)]
+AllowedHosts = Annotated[HostList | None, BeforeValidator(_hosts), Field(
     description="Hosts, addresses and networks (erp.internal, 10.20.0.0/16) this project's procedures may reach "
                 "although they are loopback, private or link-local — added to the server's "
                 "LANGORCH_SANDBOX__ALLOWED_HOSTS for its runs.")]
