@@ -120,6 +120,9 @@ class Run(Base):
     estimated_cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     trigger_type: Mapped[str] = mapped_column(String(32), default="manual")
     triggered_by: Mapped[str | None] = mapped_column(String(200))
+    trigger_id: Mapped[str | None] = mapped_column(String(64))
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the trigger payload that started the run (webhook body, event message…)."""
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     retry_of: Mapped[str | None] = mapped_column(String(64))
     sensitive_vars: Mapped[list[Any] | None] = mapped_column(JSON)
@@ -264,33 +267,84 @@ class Worker(Base):
 
 
 class TriggerRegistration(Base):
+    """Something that starts runs by itself: a schedule, a webhook, an event, a file, another run.
+
+    ``source`` is ``ckp`` for the registration derived from an active version's ``trigger``
+    (replaced when the active version changes) and ``api`` for those made through the API/UI.
+    """
+
     __tablename__ = "trigger_registrations"
-    __table_args__ = (UniqueConstraint("procedure_id", "version", name="uq_trigger_proc_version"),)
+    __table_args__ = (Index("ix_trigger_registrations_procedure", "procedure_id"),
+                      Index("ix_trigger_registrations_due", "enabled", "next_fire_at"))
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
     procedure_id: Mapped[str] = mapped_column(String(200))
-    version: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+    """None: the procedure's active version at fire time."""
+    source: Mapped[str] = mapped_column(String(16), default="api")
+    name: Mapped[str | None] = mapped_column(String(200))
     trigger_type: Mapped[str] = mapped_column(String(32))
-    schedule: Mapped[str | None] = mapped_column(String(200))
-    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """scheduled | webhook | event | file_watch | run_completed"""
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    cron: Mapped[str | None] = mapped_column(String(200))
+    rrule: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime | None] = mapped_column()
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    misfire_grace_s: Mapped[int] = mapped_column(Integer, default=300)
+    coalesce: Mapped[bool] = mapped_column(Boolean, default=True)
+    overlap: Mapped[str] = mapped_column(String(16), default="allow")
+    """skip | queue | allow: what a fire does while earlier runs of this trigger are unfinished."""
+    max_concurrent: Mapped[int] = mapped_column(Integer, default=0)
+    """With overlap=allow (or webhooks): at most this many unfinished runs; 0 = no limit."""
+    dedupe_window_s: Mapped[int] = mapped_column(Integer, default=86400)
+    input_mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    secret: Mapped[str | None] = mapped_column(Text)
+    """The webhook HMAC key, encrypted with the secret store's master key."""
+    previous_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_until: Mapped[datetime | None] = mapped_column()
     next_fire_at: Mapped[datetime | None] = mapped_column()
     last_fired_at: Mapped[datetime | None] = mapped_column()
+    last_run_id: Mapped[str | None] = mapped_column(String(64))
+    fire_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TriggerFire(Base):
+    """One fire of a trigger and what came of it (its history)."""
+
+    __tablename__ = "trigger_fires"
+    __table_args__ = (Index("ix_trigger_fires_trigger", "trigger_id", "fired_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trigger_id: Mapped[str] = mapped_column(String(64))
+    fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    scheduled_for: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(32))
+    """queued | deduplicated | skipped_overlap | refused_concurrency | failed"""
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class TriggerDedupe(Base):
     __tablename__ = "trigger_dedupe"
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
     procedure_id: Mapped[str] = mapped_column(String(200))
+    trigger_id: Mapped[str | None] = mapped_column(String(64))
     run_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LeaderLease(Base):
+    """A singleton's leadership: ``holder`` until ``expires_at``; ``token`` grows with every
+    new holder, so a deposed leader's writes can be fenced off."""
+
     __tablename__ = "leader_leases"
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column()
+    token: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class User(Base):
