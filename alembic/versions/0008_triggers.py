@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(32), nullable=False),
         sa.Column("run_id", sa.String(64)),
         sa.Column("payload_hash", sa.String(64)),
+        sa.Column("payload", sa.JSON()),
         sa.Column("detail", sa.Text()),
     )
     op.create_index("ix_trigger_fires_trigger", "trigger_fires", ["trigger_id", "fired_at"])

@@ -21,6 +21,7 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("POST", "/api/auth/login"): PUBLIC,
     ("GET", "/api/auth/oidc/login"): PUBLIC,
     ("GET", "/api/auth/oidc/callback"): PUBLIC,
+    ("POST", "/api/triggers/webhook/{procedure_id}"): PUBLIC,  # signed: HMAC checked by the route
     ("POST", "/api/auth/logout"): "viewer",
     ("GET", "/api/auth/me"): "viewer",
     ("POST", "/api/auth/password"): "viewer",
@@ -59,6 +60,10 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("GET", "/api/agents/pools"): "viewer",
     ("GET", "/api/agents/{agent_id}"): "viewer",
     ("GET", "/api/leases"): "viewer",
+    ("GET", "/api/triggers"): "viewer",
+    ("GET", "/api/triggers/{trigger_id}"): "viewer",
+    ("GET", "/api/triggers/{trigger_id}/next-fires"): "viewer",
+    ("GET", "/api/triggers/{trigger_id}/history"): "viewer",
     # deciding approvals (a node may narrow it further: approval_level, approvers, approver_groups)
     ("POST", "/api/approvals/{approval_id}/decision"): "approver",
     # writing procedures; starting runs (production runs need operator: checked in the route)
@@ -80,6 +85,13 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("DELETE", "/api/agents/{agent_id}"): "operator",
     ("POST", "/api/agents/{agent_id}/health"): "operator",
     ("DELETE", "/api/leases/{lease_id}"): "operator",
+    ("POST", "/api/triggers"): "operator",
+    ("PUT", "/api/triggers/{trigger_id}"): "operator",
+    ("DELETE", "/api/triggers/{trigger_id}"): "operator",
+    ("POST", "/api/triggers/{trigger_id}/enable"): "operator",
+    ("POST", "/api/triggers/{trigger_id}/disable"): "operator",
+    ("POST", "/api/triggers/{trigger_id}/fire"): "operator",
+    ("POST", "/api/triggers/{trigger_id}/rotate-secret"): "operator",
     ("POST", "/api/secrets"): "operator",
     ("PUT", "/api/secrets/{secret_id}"): "operator",
     ("DELETE", "/api/secrets/{secret_id}"): "operator",

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from langorch.ckp import CompileResult, Diagnostic, ProcedureIR
-from langorch.services import projects
+from langorch.services import projects, triggers
 from langorch.services.ckp_compile import compile_document, version_key
 from langorch.services.errors import Conflict, Invalid, NotFound
 from langorch.store.models import Procedure, Run, TriggerRegistration, utcnow
@@ -264,6 +264,8 @@ async def create(
                     project_id=project_id, created_by=created_by)
     _apply_document(row, document, ir, result)
     session.add(row)
+    await session.flush()
+    await _sync_triggers(session, ir.procedure_id)
     await session.commit()
     return Saved(row, result.warnings)
 
@@ -309,6 +311,8 @@ async def update(
         row.project_id = project_id
     _apply_document(row, document, ir, result)
     row.updated_at = utcnow()
+    await session.flush()
+    await _sync_triggers(session, row.procedure_id)
     await session.commit()
     return Saved(row, result.warnings, "updated")
 
@@ -320,6 +324,8 @@ async def set_status(session: AsyncSession, procedure_id: str, version: str, sta
     if status != row.status:
         row.status = status
         row.updated_at = utcnow()
+        await session.flush()
+        await _sync_triggers(session, procedure_id)
         await session.commit()
     return row
 
@@ -343,10 +349,18 @@ async def delete_version(session: AsyncSession, procedure_id: str, version: str,
             f"procedure {procedure_id!r} version {version!r} has {unfinished} unfinished run(s); "
             "cancel them or let them finish first",
             details={"procedure_id": procedure_id, "version": version, "unfinished_runs": unfinished})
-    await session.execute(delete(TriggerRegistration).where(TriggerRegistration.procedure_id == procedure_id,
-                                                            TriggerRegistration.version == version))
+    for reg in await session.scalars(select(TriggerRegistration).where(
+            TriggerRegistration.procedure_id == procedure_id, TriggerRegistration.version == version)):
+        await triggers.remove(session, reg)
     await session.delete(row)
+    await session.flush()
+    await _sync_triggers(session, procedure_id)
     await session.commit()
+
+
+async def _sync_triggers(session: AsyncSession, procedure_id: str) -> None:
+    """The procedure's ``trigger`` registration follows its active version (services/triggers.py)."""
+    await triggers.sync_ckp_triggers(session, None, procedure_id)
 
 
 async def import_document(

@@ -75,12 +75,16 @@ async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: 
                      procedure_version: str | None = None, input_vars: Mapping[str, Any] | None = None,
                      project_id: str | None = None, trigger_type: str = "manual",
                      triggered_by: str | None = None, mode: str | None = None,
-                     may_start: Callable[[str, str | None], None] | None = None) -> Run:
+                     may_start: Callable[[str, str | None], None] | None = None,
+                     trigger_id: str | None = None, payload_hash: str | None = None,
+                     commit: bool = True) -> Run:
     """Queue a run of a procedure (the latest active version unless one is named).
 
     ``mode`` is production, dry_run or test (runtime/modes.py); by default what the
     procedure's global_config declares (production unless it says dry_run or mocks).
-    ``may_start(mode, project_id)`` raises when the caller may not start a run in that mode."""
+    ``may_start(mode, project_id)`` raises when the caller may not start a run in that mode.
+    With ``commit=False`` the run and its start job are only flushed: the caller commits (and
+    then publishes ``jobs`` on the hub) with whatever else belongs to the same transaction."""
     row = await pick_version(session, procedure_id, procedure_version)
     if row is None:
         which = f" version {procedure_version!r}" if procedure_version else ""
@@ -104,10 +108,12 @@ async def create_run(session: AsyncSession, rt: ServerRuntime, *, procedure_id: 
         may_start(resolved, project_id or row.project_id)
     inputs = validate_inputs(ir, dict(input_vars or {}))
     run = _new_run(row, ir, inputs, project_id=project_id or row.project_id, trigger_type=trigger_type,
-                   triggered_by=triggered_by, mode=resolved)
+                   triggered_by=triggered_by, mode=resolved, trigger_id=trigger_id, payload_hash=payload_hash)
     session.add(run)
     await session.flush()
     enqueue(session, run.run_id, "start")
+    if not commit:
+        return run
     await session.commit()
     rt.hub.publish("jobs")
     return run

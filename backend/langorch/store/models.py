@@ -324,6 +324,8 @@ class TriggerFire(Base):
     """queued | deduplicated | skipped_overlap | refused_concurrency | failed"""
     run_id: Mapped[str | None] = mapped_column(String(64))
     payload_hash: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[Any] = mapped_column(JSON, nullable=True)
+    """Kept only while the fire waits (overlap=queue) for the trigger's earlier runs to finish."""
     detail: Mapped[str | None] = mapped_column(Text)
 
 
