@@ -186,6 +186,16 @@ class AuthSettings(BaseModel):
                                          "client address in 5 minutes before sign-in answers 429.")
 
 
+class SchedulerSettings(BaseModel):
+    enabled: bool = Field(default=True, description="Run the singleton loops (schedules, approval expiry, event "
+                                                    "consumers, file watchers) in this process when it is the leader.")
+    tick_s: float = Field(default=1.0, gt=0, le=60, description="How often the leader looks for due schedules.")
+    lease_ttl_s: float = Field(default=15.0, gt=0, le=600, description="A leader that has not renewed its lease "
+                                                                       "this long is replaced.")
+    lease_renew_s: float = Field(default=5.0, gt=0, le=300, description="How often the lease is renewed (or, by "
+                                                                       "followers, tried).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -198,6 +208,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = SandboxSettings()
     secrets: SecretsSettings = SecretsSettings()
     auth: AuthSettings = AuthSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
                                              "first start (LANGORCH_ADMIN_PASSWORD).")
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")

@@ -120,5 +120,12 @@ class CheckpointRetentionLoop(LoopService):
         return pruned
 
 
-def default_loops(rt: ServerRuntime) -> list[LoopService]:
-    return [ApprovalExpiryLoop(rt), StaleJobReaper(rt), CheckpointRetentionLoop(rt)]
+def default_loops(rt: ServerRuntime) -> list[Any]:
+    """The loops every process runs; the singletons (schedules, approval expiry…) run under
+    the leader lease (scheduling/singletons.py) — in every process, active in one."""
+    from langorch.scheduling.singletons import LeaderLoop
+
+    loops: list[Any] = [StaleJobReaper(rt), CheckpointRetentionLoop(rt)]
+    if rt.settings.scheduler.enabled:
+        loops.append(LeaderLoop(rt))
+    return loops
