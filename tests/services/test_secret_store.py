@@ -258,7 +258,9 @@ async def test_the_builtin_alias_routes_to_the_store(sessions: async_sessionmake
 
 @pytest.mark.asyncio
 async def test_langorch_run_reads_global_secrets_from_the_configured_database(
-        db_url: str, sessions: async_sessionmaker[AsyncSession], ring: KeyRing, settings: SecretsSettings) -> None:
+        db_url: str, sessions: async_sessionmaker[AsyncSession], ring: KeyRing, settings: SecretsSettings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LANGORCH_SECRET_KEY", raising=False)  # the key file of `ring`, as langorch run reads it
     await _secret(sessions, ring, "crm_token", "global-1")
     await _secret(sessions, ring, "crm_token", "project-1", project="p1")
     async with AsyncExitStack() as stack:
