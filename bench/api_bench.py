@@ -52,10 +52,17 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         db = os.path.join(workdir, "bench.db")
+        # No rate limit: the benchmark is one client doing as much as it can.
         env = {**os.environ, "LANGORCH_DB__URL": f"sqlite+aiosqlite:///{db}",
-               "LANGORCH_WORKER__CONCURRENCY": str(concurrency), "LANGORCH_WORKER__EMBEDDED": "true"}
+               "LANGORCH_WORKER__CONCURRENCY": str(concurrency), "LANGORCH_WORKER__EMBEDDED": "true",
+               "LANGORCH_AUTH__RATE_LIMIT_PER_MINUTE": "0"}
         exe = Path(sys.executable).with_name("langorch")
-        cmd = [str(exe) if exe.exists() else "langorch", "serve", "--port", str(self.port), "--log-level", "warning"]
+        langorch = str(exe) if exe.exists() else "langorch"
+        # Every API call needs an identity: an admin key minted into the fresh database first.
+        self.key = subprocess.run([langorch, "keys", "create", "--name", "bench", "--role", "admin"], env=env,
+                                  cwd=workdir, capture_output=True, text=True, check=True).stdout.strip()
+        self.headers = {"Authorization": f"Bearer {self.key}"}
+        cmd = [langorch, "serve", "--port", str(self.port), "--log-level", "warning"]
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      cwd=workdir)
 
@@ -182,7 +189,7 @@ async def approval_latency(client: httpx.AsyncClient, runs: int, warmup: int = 5
 
 async def _measure(server: Server, runs: int, approvals: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits, headers=server.headers) as client:
         return {"throughput": await throughput(client, runs, server),
                 "approval": await approval_latency(client, approvals),
                 "load_average": os.getloadavg()[0], "cpus": os.cpu_count()}
