@@ -9,6 +9,8 @@
    (bench/compile_bench.py). Target ≤ 3.0.
 4. Through the API: chain20 runs/s with the embedded worker on SQLite (target ≥ 15) and
    approval decision → run completed latency (target p95 ≤ 100 ms) (bench/api_bench.py).
+5. Scheduler lag: 100 schedules due at the same instant → runs queued, p50/p99 (target
+   p99 < 1 s) (bench/scheduler_bench.py).
 Workloads come from bench/workloads.py (the shared files when present).
 Prints figures; never fails the build (single figures drift ±30% on this machine).
 """
@@ -125,6 +127,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-scheduler", action="store_true")
     args = parser.parse_args()
     skipped: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -167,6 +170,9 @@ def main() -> int:
         from api_bench import api_figures, print_figures
 
         print_figures(api_figures(runs=200, approvals=50))
+    if not args.skip_scheduler:
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "scheduler_bench.py")], check=False)
     if skipped:
         print("\nSkipped: " + "; ".join(skipped))
     return 0

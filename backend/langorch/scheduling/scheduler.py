@@ -10,11 +10,12 @@ repeat a fire."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from langorch.runtime.errors import InputError
 from langorch.scheduling.leader import Lease
@@ -55,6 +56,30 @@ class SchedulerLoop(LoopService):
             if self.lease is None or await self.lease.held(session, now):
                 started.extend(await trigger_fire.release_waiting(session, self.rt))
         return started
+
+    async def _loop(self) -> None:
+        """Tick at least every ``interval_s``, and wake exactly when the soonest schedule is due."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s failed", self.name)
+            await asyncio.sleep(await self._until_next())
+
+    async def _until_next(self) -> float:
+        try:
+            async with self.rt.sessions() as session:
+                soonest = await session.scalar(select(func.min(TriggerRegistration.next_fire_at)).where(
+                    TriggerRegistration.enabled.is_(True), TriggerRegistration.trigger_type == "scheduled"))
+        except Exception:
+            return self.interval_s
+        if soonest is None:
+            return self.interval_s
+        if soonest.tzinfo is None:
+            soonest = soonest.replace(tzinfo=UTC)
+        return max(0.0, min(self.interval_s, (soonest - datetime.now(UTC)).total_seconds()))
 
     async def _fire_due(self, trigger_id: str, now: datetime) -> list[str]:
         async with self.rt.sessions() as session:
