@@ -196,6 +196,13 @@ class SchedulerSettings(BaseModel):
                                                                        "followers, tried).")
 
 
+class TriggersSettings(BaseModel):
+    watch_roots: Annotated[list[str], NoDecode, BeforeValidator(_comma_list)] = Field(
+        default_factory=lambda: ["./var/inbox"],
+        description="Folders file-watch triggers may watch (a trigger's path must be one of them or inside one): "
+                    "comma-separated or a JSON list, e.g. './var/inbox, /srv/drop'.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -209,6 +216,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     auth: AuthSettings = AuthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    triggers: TriggersSettings = TriggersSettings()
     admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
                                              "first start (LANGORCH_ADMIN_PASSWORD).")
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
