@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 def test_bench_without_the_shared_floor_measures_what_it_can_and_names_what_it_skipped(tmp_path: Path) -> None:
     env = {**os.environ, "LANGORCH_BENCH_SHARED": str(tmp_path / "absent")}
     done = subprocess.run([sys.executable, str(REPO / "bench" / "run_bench.py"), "--runs", "3", "--skip-compile",
-                           "--skip-api", "--skip-scheduler"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+                           "--skip-api", "--skip-scheduler"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Runtime per node: LangOrch chain20" in done.stdout
     assert "approval resume" in done.stdout
