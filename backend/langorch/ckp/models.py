@@ -44,7 +44,7 @@ class FileWatchConfig(CkpModel):
 
 
 class Trigger(CkpModel):
-    type: Literal["manual", "scheduled", "webhook", "event", "file_watch"] = "manual"
+    type: Literal["manual", "scheduled", "webhook", "event", "file_watch", "run_completed"] = "manual"
     schedule: str | None = Field(default=None, description="Five-field cron expression.")
     timezone: str | None = None
     webhook_config: WebhookConfig | None = None
