@@ -203,6 +203,20 @@ class TriggersSettings(BaseModel):
                     "comma-separated or a JSON list, e.g. './var/inbox, /srv/drop'.")
 
 
+class EventBusSettings(BaseModel):
+    refresh_s: float = Field(default=2.0, gt=0, le=300, description="How often the leader re-reads the event "
+                                                                    "triggers (added, changed, paused, removed).")
+    poll_s: float = Field(default=1.0, gt=0, le=60, description="How long one read from a broker waits for a "
+                                                               "message.")
+    batch: int = Field(default=10, ge=1, le=1000, description="Messages read from a broker at a time.")
+    claim_idle_s: float = Field(default=30.0, gt=0, le=86400, description="Redis Streams: an entry pending this "
+                                "long with a consumer that stopped is taken over (claim_idle_ms in an address "
+                                "overrides it).")
+    retry_s: float = Field(default=1.0, gt=0, le=300, description="First pause before reconnecting to a broker "
+                                                                 "or retrying a message given back.")
+    max_retry_s: float = Field(default=30.0, gt=0, le=3600, description="Longest pause between reconnections.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -216,6 +230,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     auth: AuthSettings = AuthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    event_bus: EventBusSettings = EventBusSettings()
     triggers: TriggersSettings = TriggersSettings()
     admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
                                              "first start (LANGORCH_ADMIN_PASSWORD).")
