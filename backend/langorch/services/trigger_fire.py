@@ -54,12 +54,14 @@ def payload_hash(payload: Any) -> str:
 
 def map_inputs(reg: TriggerRegistration, payload: Any, fired_at: datetime) -> dict[str, Any]:
     """The run's input_vars: the trigger's ``input_mapping`` rendered over ``{payload, trigger,
-    fired_at}``, else the payload itself when it is a JSON object."""
+    fired_at}``, else the payload itself when it is a JSON object (a chain's: the source run's outputs)."""
     if reg.input_mapping:
         scope = {"payload": payload, "trigger": {"id": reg.id, "type": reg.trigger_type, "name": reg.name},
                  "fired_at": fired_at.isoformat()}
         rendered = render(dict(reg.input_mapping), scope, where=f"trigger {reg.id!r} input_mapping")
         return dict(rendered) if isinstance(rendered, Mapping) else {}
+    if reg.trigger_type == "run_completed" and isinstance(payload, Mapping):
+        payload = payload.get("outputs")  # a chain starts with its source run's outputs (services/chains.py)
     return dict(payload) if isinstance(payload, Mapping) else {}
 
 
