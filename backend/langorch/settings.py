@@ -217,6 +217,15 @@ class EventBusSettings(BaseModel):
     max_retry_s: float = Field(default=30.0, gt=0, le=3600, description="Longest pause between reconnections.")
 
 
+class WebhookSettings(BaseModel):
+    require_timestamp: bool = Field(default=False, description="Refuse webhook deliveries without "
+                                    "X-LangOrch-Timestamp (whose signature then covers \"{timestamp}.{body}\"), so "
+                                    "no delivery can be replayed later. Off: a signature over the body alone is "
+                                    "accepted too (senders of the older format).")
+    timestamp_tolerance_s: float = Field(default=300.0, ge=1, le=3600, description="How far a delivery's "
+                                         "X-LangOrch-Timestamp may be from the server's clock.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANGORCH_", env_nested_delimiter="__", extra="ignore")
 
@@ -230,6 +239,7 @@ class Settings(BaseSettings):
     secrets: SecretsSettings = SecretsSettings()
     auth: AuthSettings = AuthSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     event_bus: EventBusSettings = EventBusSettings()
     triggers: TriggersSettings = TriggersSettings()
     admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
