@@ -37,12 +37,14 @@ SingletonFactory = Callable[[ServerRuntime, Lease], Singleton]
 
 def _registered() -> list[SingletonFactory]:
     from langorch.scheduling.event_bus import EventBusLoop
+    from langorch.scheduling.file_watch import FileWatchLoop
     from langorch.scheduling.scheduler import SchedulerLoop
     from langorch.worker.loops import ApprovalExpiryLoop
 
     return [lambda rt, lease: ApprovalExpiryLoop(rt),
             lambda rt, lease: SchedulerLoop(rt, lease),
-            lambda rt, lease: EventBusLoop(rt, lease)]
+            lambda rt, lease: EventBusLoop(rt, lease),
+            lambda rt, lease: FileWatchLoop(rt, lease)]
 
 
 SINGLETONS: list[SingletonFactory] = []
