@@ -59,6 +59,12 @@ def check(reg: TriggerRegistration) -> None:
             raise _invalid(exc.field, exc.message) from exc
     elif any((reg.cron, reg.rrule, reg.at)):
         raise _invalid("trigger_type", "only scheduled triggers take cron, rrule or at")
+    if reg.trigger_type == "file_watch":  # the folder, glob and events; the folder inside the watch roots
+        from langorch.scheduling.file_watch import check_watch_config
+        check_watch_config(reg.config)
+    elif reg.trigger_type == "run_completed":  # source procedure, statuses, filter (services/chains.py)
+        from langorch.services.chains import chain_config
+        chain_config(reg.config)
 
 
 def arm(reg: TriggerRegistration, at: datetime | None = None) -> None:
@@ -105,6 +111,7 @@ async def create(session: AsyncSession, ring: KeyRing | None, fields: Mapping[st
     reg = TriggerRegistration(source=source, created_by=created_by, fire_count=0, **_defaults(fields))
     check(reg)
     await _procedure_exists(session, reg.procedure_id, reg.version)
+    await _check_chain_cycle(session, reg)
     session.add(reg)
     await session.flush()
     arm(reg)
@@ -113,6 +120,13 @@ async def create(session: AsyncSession, ring: KeyRing | None, fields: Mapping[st
         secret = await _new_secret(session, ring, reg)
     await session.flush()
     return NewSecret(reg, secret)
+
+
+async def _check_chain_cycle(session: AsyncSession, reg: TriggerRegistration) -> None:
+    """A run_completed chain that would close a cycle of procedures is refused (422 naming it)."""
+    if reg.trigger_type == "run_completed":
+        from langorch.services.chains import check_cycle
+        await check_cycle(session, reg)
 
 
 def _defaults(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,6 +140,7 @@ async def update(session: AsyncSession, reg: TriggerRegistration, changes: Mappi
     for name, value in changes.items():
         setattr(reg, name, value)
     check(reg)
+    await _check_chain_cycle(session, reg)
     if {"cron", "rrule", "at", "timezone", "enabled"} & set(changes):
         arm(reg)
     reg.updated_at = utcnow()
