@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import ResumeError, RunOutcome
-from langorch.services import queue
+from langorch.services import chains, queue
 from langorch.services.approvals import known_interrupts, record_pending
 from langorch.services.errors import ServiceError
 from langorch.services.runs import pinned_ir, record_outcome
@@ -372,6 +372,8 @@ class Worker:
             rt.hub.publish("runs", {"run_id": run_id, "status": status})
             for approval_id in created:
                 rt.hub.publish("approvals", {"approval_id": approval_id, "run_id": run_id, "action": "created"})
+            if status in chains.ON_STATUSES:  # run_completed triggers of other procedures (once per run)
+                await chains.after_run(rt, run_id)
             return
         log.error("could not record the outcome of run %s; its job will be reclaimed", run_id)
 
