@@ -117,6 +117,17 @@ ACTIONS: dict[tuple[str, str], AuditRoute] = {
     ("POST", "/api/secrets/{}/rotate"): _route("secret.rotate", "secret",
                                                from_answer={"name": "name", "version": "version"}),
     ("DELETE", "/api/secrets/{}"): _route("secret.delete", "secret"),
+    ("POST", "/api/triggers"): _route("trigger.create", "trigger", subject_from_answer="id",
+                                      from_answer={"procedure_id": "procedure_id", "trigger_type": "trigger_type"}),
+    ("PUT", "/api/triggers/{}"): _route("trigger.update", "trigger", from_answer={"enabled": "enabled"}),
+    ("DELETE", "/api/triggers/{}"): _route("trigger.delete", "trigger"),
+    ("POST", "/api/triggers/{}/enable"): _route("trigger.enable", "trigger"),
+    ("POST", "/api/triggers/{}/disable"): _route("trigger.disable", "trigger"),
+    ("POST", "/api/triggers/{}/fire"): _route("trigger.fire", "trigger", from_answer={"outcome": "outcome",
+                                                                                     "run_id": "run_id"}),
+    ("POST", "/api/triggers/{}/rotate-secret"): _route("trigger.rotate_secret", "trigger"),
+    ("POST", "/api/triggers/webhook/{}"): _route("trigger.webhook", "procedure", from_answer={
+        "trigger_id": "trigger_id", "run_id": "run_id", "outcome": "outcome"}),
 }
 """(method, path template with ``{}`` for each parameter) → how it is recorded."""
 

@@ -16,7 +16,9 @@ from langorch.api.routes import (
     queue,
     runs,
     secrets,
+    triggers,
     users,
+    webhooks,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -34,4 +36,6 @@ ROUTERS: list[APIRouter] = [
     queue.router,
     audit.router,
     secrets.router,
+    webhooks.router,  # before triggers: /triggers/webhook/{procedure_id} is not a trigger id
+    triggers.router,
 ]
