@@ -32,4 +32,9 @@ export const keys = {
   auditList: (filters: object) => ["audit", "list", filters] as const,
   auditVerify: ["audit", "verify"] as const,
   secrets: ["secrets"] as const,
+  triggers: ["triggers"] as const,
+  triggerList: (filters: object) => ["triggers", "list", filters] as const,
+  trigger: (id: string) => ["triggers", "detail", id] as const,
+  triggerNextFires: (id: string, n: number) => ["triggers", "next-fires", id, n] as const,
+  triggerHistory: (id: string) => ["triggers", "history", id] as const,
 };

@@ -56,3 +56,15 @@ export type AuditQuery = NonNullable<paths["/api/audit"]["get"]["parameters"]["q
 export type SecretRead = S["SecretRead"];
 export type SecretCreate = S["SecretCreate"];
 export type SecretRotate = S["SecretUpdate"];
+
+// Triggers (#11): registrations, their next fires and fire history.
+export type TriggerRead = S["TriggerRead"];
+export type TriggerCreate = S["TriggerCreate"];
+export type TriggerCreated = S["TriggerCreated"];
+export type TriggerUpdate = S["TriggerUpdate"];
+export type TriggerType = TriggerCreate["trigger_type"];
+export type Overlap = NonNullable<TriggerCreate["overlap"]>;
+export type TriggerFireRead = S["TriggerFireRead"];
+export type TriggerFireResult = S["FireResult"];
+export type TriggerNextFires = S["NextFires"];
+export type TriggerSecretRotated = S["SecretRotated"];

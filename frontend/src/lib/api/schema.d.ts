@@ -1114,6 +1114,207 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/triggers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Triggers
+         * @description Registrations by procedure; ``X-Total-Count`` carries the total before paging.
+         */
+        get: operations["list_triggers_api_triggers_get"];
+        put?: never;
+        /**
+         * Create Trigger
+         * @description Register a trigger. A webhook gets a signing secret, in this answer only. A schedule,
+         *     type or procedure that does not check out → 422 naming the field.
+         */
+        post: operations["create_trigger_api_triggers_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Trigger */
+        get: operations["get_trigger_api_triggers__trigger_id__get"];
+        /**
+         * Update Trigger
+         * @description Change the fields sent. A trigger derived from the CKP (``source: ckp``) keeps what the
+         *     CKP says (type, name, schedule, timezone, config, version → 409); its dedupe, overlap,
+         *     concurrency and input mapping can change.
+         */
+        put: operations["update_trigger_api_triggers__trigger_id__put"];
+        post?: never;
+        /**
+         * Delete Trigger
+         * @description Remove a trigger with its history and secrets. One derived from the CKP → 409 (it would
+         *     come back with the active version: pause it, or change the CKP).
+         */
+        delete: operations["delete_trigger_api_triggers__trigger_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable Trigger
+         * @description Pause: nothing fires (webhook deliveries get 404) until it is resumed.
+         */
+        post: operations["disable_trigger_api_triggers__trigger_id__disable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable Trigger
+         * @description Resume: a schedule continues from now (the paused time is not caught up).
+         */
+        post: operations["enable_trigger_api_triggers__trigger_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/fire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fire Trigger
+         * @description Fire now, as the trigger would, by the caller. The answer is the fire's outcome: ``queued``
+         *     with the new run, or why not (``skipped_overlap``, ``waiting``, ``refused_concurrency``,
+         *     ``deduplicated``) — data, not errors. Inputs that do not fit → 422.
+         */
+        post: operations["fire_trigger_api_triggers__trigger_id__fire_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trigger History
+         * @description Fires, newest first, with their outcome and run; ``X-Total-Count`` carries the total.
+         */
+        get: operations["trigger_history_api_triggers__trigger_id__history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/next-fires": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Next Fires
+         * @description The next ``n`` fire times in UTC and on the trigger's wall clock, with the schedule in
+         *     words. Triggers without a schedule have none.
+         */
+        get: operations["next_fires_api_triggers__trigger_id__next_fires_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/{trigger_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Secret
+         * @description A new webhook signing secret, shown only in this answer. Deliveries signed with the
+         *     previous one are accepted for 24 hours, so senders can switch without losing any.
+         */
+        post: operations["rotate_secret_api_triggers__trigger_id__rotate_secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/triggers/webhook/{procedure_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Webhook
+         * @description Start a run from a signed delivery: 202 with the new run, 200 with the earlier run for a
+         *     repeated delivery (same Idempotency-Key, else same payload, within the dedupe window).
+         *     Bad or missing signature, or a stale timestamp → 401 and nothing stored; a sender outside
+         *     ``allowed_sources`` → 403; ``max_concurrent`` unfinished runs → 429 with Retry-After; a body
+         *     that is not a JSON object or does not fit the procedure's variables_schema → 422.
+         */
+        post: operations["receive_webhook_api_triggers_webhook__procedure_id__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -1876,6 +2077,42 @@ export type components = {
             /** Step Id */
             step_id?: string | null;
         };
+        /**
+         * FireResult
+         * @description What a fire came to (an outcome, not an error: a skipped or refused fire is data).
+         */
+        FireResult: {
+            /**
+             * Created
+             * @description A new run was queued.
+             */
+            created: boolean;
+            /** Detail */
+            detail?: string | null;
+            /** Fire Id */
+            fire_id?: number | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "queued" | "deduplicated" | "skipped_overlap" | "waiting" | "refused_concurrency" | "failed" | "missed" | "released" | "canceled";
+            /** Run Id */
+            run_id?: string | null;
+        };
+        /** FireTime */
+        FireTime: {
+            /**
+             * Local
+             * Format: date-time
+             * @description The same instant on the trigger's wall clock (with its offset).
+             */
+            local: string;
+            /**
+             * Utc
+             * Format: date-time
+             */
+            utc: string;
+        };
         /** GraphEdge */
         GraphEdge: {
             /** Id */
@@ -2109,6 +2346,25 @@ export type components = {
             role: ("viewer" | "approver" | "author" | "operator" | "admin") | null;
             /** Subject */
             subject: string;
+        };
+        /** NextFires */
+        NextFires: {
+            /**
+             * Description
+             * @description The schedule in words; null for triggers without a schedule.
+             */
+            description: string | null;
+            /**
+             * Enabled
+             * @description false: paused; these are the times it would fire once resumed.
+             */
+            enabled: boolean;
+            /** Fires */
+            fires: components["schemas"]["FireTime"][];
+            /** Timezone */
+            timezone: string;
+            /** Trigger Id */
+            trigger_id: string;
         };
         /** PasswordChange */
         PasswordChange: {
@@ -2726,6 +2982,21 @@ export type components = {
              */
             version: number;
         };
+        /** SecretRotated */
+        SecretRotated: {
+            /**
+             * Previous Valid Until
+             * @description Deliveries signed with the previous secret are accepted until then.
+             */
+            previous_valid_until: string | null;
+            /**
+             * Secret
+             * @description The new signing secret, shown only in this answer.
+             */
+            secret: string;
+            /** Trigger Id */
+            trigger_id: string;
+        };
         /**
          * SecretUpdate
          * @description Only the fields sent are changed; a new ``value`` is a rotation (version + 1).
@@ -2735,6 +3006,375 @@ export type components = {
             description?: string | null;
             /** Value */
             value?: string | null;
+        };
+        /** TriggerCreate */
+        TriggerCreate: {
+            /**
+             * At
+             * @description scheduled: fire once at this time (without an offset: in ``timezone``).
+             */
+            at?: string | null;
+            /**
+             * Coalesce
+             * @description After downtime, fire once for all missed instants (default true).
+             */
+            coalesce?: boolean | null;
+            /**
+             * Config
+             * @description Type settings: webhook_config {allowed_sources: [IP or CIDR], authentication: {type: hmac, secret_ref: name in the procedure's secret_references}}, event_config, file_watch_config, chain settings.
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Cron
+             * @description scheduled: 5-field cron (minute hour day-of-month month day-of-week) on the wall clock of ``timezone``.
+             */
+            cron?: string | null;
+            /**
+             * Dedupe Window S
+             * @description A delivery with the same Idempotency-Key (else the same payload) within this window starts no second run (default 86400).
+             */
+            dedupe_window_s?: number | null;
+            /**
+             * Enabled
+             * @description false: paused (default true).
+             */
+            enabled?: boolean | null;
+            /**
+             * Input Mapping
+             * @description The run's input_vars as templates over {payload, trigger, fired_at}, e.g. {"order_id": "{{payload.order.id}}"}; unset: a JSON-object payload is the inputs.
+             */
+            input_mapping?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Max Concurrent
+             * @description With overlap=allow: at most this many unfinished runs (0: no limit); a webhook beyond it gets 429.
+             */
+            max_concurrent?: number | null;
+            /**
+             * Misfire Grace S
+             * @description An instant missed by more than this (downtime) is skipped unless coalesced (default 300).
+             */
+            misfire_grace_s?: number | null;
+            /**
+             * Name
+             * @description What the trigger is for, for people.
+             */
+            name?: string | null;
+            /**
+             * Overlap
+             * @description While earlier runs of the trigger are unfinished: skip the fire, queue it, or allow it (default).
+             */
+            overlap?: ("skip" | "queue" | "allow") | null;
+            /** Procedure Id */
+            procedure_id: string;
+            /**
+             * Rrule
+             * @description scheduled: an RFC 5545 RRULE without DTSTART, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0.
+             */
+            rrule?: string | null;
+            /**
+             * Timezone
+             * @description IANA name, e.g. Europe/Berlin (default UTC).
+             */
+            timezone?: string | null;
+            /**
+             * Trigger Type
+             * @enum {string}
+             */
+            trigger_type: "scheduled" | "webhook" | "event" | "file_watch" | "run_completed";
+            /**
+             * Version
+             * @description The version its runs use; null: the procedure's active version at fire time.
+             */
+            version?: string | null;
+        };
+        /** TriggerCreated */
+        TriggerCreated: {
+            /** At */
+            at: string | null;
+            /** Coalesce */
+            coalesce: boolean;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Cron */
+            cron: string | null;
+            /** Dedupe Window S */
+            dedupe_window_s: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Fire Count */
+            fire_count: number;
+            /**
+             * Has Secret
+             * @description webhook: a signing secret made by LangOrch exists.
+             * @default false
+             */
+            has_secret: boolean;
+            /** Id */
+            id: string;
+            /** Input Mapping */
+            input_mapping: {
+                [key: string]: unknown;
+            } | null;
+            /** Last Fired At */
+            last_fired_at: string | null;
+            /** Last Run Id */
+            last_run_id: string | null;
+            /** Max Concurrent */
+            max_concurrent: number;
+            /** Misfire Grace S */
+            misfire_grace_s: number;
+            /** Name */
+            name: string | null;
+            /** Next Fire At */
+            next_fire_at: string | null;
+            /** Overlap */
+            overlap: string;
+            /**
+             * Previous Secret Until
+             * @description webhook: the secret replaced by the last rotation is accepted until then.
+             */
+            previous_secret_until?: string | null;
+            /** Procedure Id */
+            procedure_id: string;
+            /** Rrule */
+            rrule: string | null;
+            /**
+             * Schedule Description
+             * @description scheduled: the schedule in words.
+             */
+            schedule_description?: string | null;
+            /**
+             * Secret
+             * @description webhook: the signing secret, shown only in this answer.
+             */
+            secret?: string | null;
+            /**
+             * Source
+             * @description ckp: derived from the active version's trigger (change the CKP to change it); api: made through the API or UI.
+             */
+            source: string;
+            /** Timezone */
+            timezone: string | null;
+            /** Trigger Type */
+            trigger_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: string | null;
+            /**
+             * Webhook Url
+             * @description webhook: where senders POST (path on this server).
+             */
+            webhook_url?: string | null;
+        };
+        /** TriggerFireRead */
+        TriggerFireRead: {
+            /** Detail */
+            detail: string | null;
+            /**
+             * Fired At
+             * Format: date-time
+             */
+            fired_at: string;
+            /** Id */
+            id: number;
+            /** Outcome */
+            outcome: string;
+            /** Payload Hash */
+            payload_hash: string | null;
+            /** Run Id */
+            run_id: string | null;
+            /** Scheduled For */
+            scheduled_for: string | null;
+            /** Trigger Id */
+            trigger_id: string;
+        };
+        /**
+         * TriggerRead
+         * @description A registration; never its secret.
+         */
+        TriggerRead: {
+            /** At */
+            at: string | null;
+            /** Coalesce */
+            coalesce: boolean;
+            /** Config */
+            config: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Cron */
+            cron: string | null;
+            /** Dedupe Window S */
+            dedupe_window_s: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Fire Count */
+            fire_count: number;
+            /**
+             * Has Secret
+             * @description webhook: a signing secret made by LangOrch exists.
+             * @default false
+             */
+            has_secret: boolean;
+            /** Id */
+            id: string;
+            /** Input Mapping */
+            input_mapping: {
+                [key: string]: unknown;
+            } | null;
+            /** Last Fired At */
+            last_fired_at: string | null;
+            /** Last Run Id */
+            last_run_id: string | null;
+            /** Max Concurrent */
+            max_concurrent: number;
+            /** Misfire Grace S */
+            misfire_grace_s: number;
+            /** Name */
+            name: string | null;
+            /** Next Fire At */
+            next_fire_at: string | null;
+            /** Overlap */
+            overlap: string;
+            /**
+             * Previous Secret Until
+             * @description webhook: the secret replaced by the last rotation is accepted until then.
+             */
+            previous_secret_until?: string | null;
+            /** Procedure Id */
+            procedure_id: string;
+            /** Rrule */
+            rrule: string | null;
+            /**
+             * Schedule Description
+             * @description scheduled: the schedule in words.
+             */
+            schedule_description?: string | null;
+            /**
+             * Source
+             * @description ckp: derived from the active version's trigger (change the CKP to change it); api: made through the API or UI.
+             */
+            source: string;
+            /** Timezone */
+            timezone: string | null;
+            /** Trigger Type */
+            trigger_type: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: string | null;
+            /**
+             * Webhook Url
+             * @description webhook: where senders POST (path on this server).
+             */
+            webhook_url?: string | null;
+        };
+        /**
+         * TriggerUpdate
+         * @description Only the fields sent change; send ``null`` to clear a nullable one (e.g. ``cron`` when
+         *     switching to ``rrule``).
+         */
+        TriggerUpdate: {
+            /**
+             * At
+             * @description scheduled: fire once at this time (without an offset: in ``timezone``).
+             */
+            at?: string | null;
+            /**
+             * Coalesce
+             * @description After downtime, fire once for all missed instants (default true).
+             */
+            coalesce?: boolean | null;
+            /**
+             * Config
+             * @description Type settings: webhook_config {allowed_sources: [IP or CIDR], authentication: {type: hmac, secret_ref: name in the procedure's secret_references}}, event_config, file_watch_config, chain settings.
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Cron
+             * @description scheduled: 5-field cron (minute hour day-of-month month day-of-week) on the wall clock of ``timezone``.
+             */
+            cron?: string | null;
+            /**
+             * Dedupe Window S
+             * @description A delivery with the same Idempotency-Key (else the same payload) within this window starts no second run (default 86400).
+             */
+            dedupe_window_s?: number | null;
+            /**
+             * Enabled
+             * @description false: paused (default true).
+             */
+            enabled?: boolean | null;
+            /**
+             * Input Mapping
+             * @description The run's input_vars as templates over {payload, trigger, fired_at}, e.g. {"order_id": "{{payload.order.id}}"}; unset: a JSON-object payload is the inputs.
+             */
+            input_mapping?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Max Concurrent
+             * @description With overlap=allow: at most this many unfinished runs (0: no limit); a webhook beyond it gets 429.
+             */
+            max_concurrent?: number | null;
+            /**
+             * Misfire Grace S
+             * @description An instant missed by more than this (downtime) is skipped unless coalesced (default 300).
+             */
+            misfire_grace_s?: number | null;
+            /**
+             * Name
+             * @description What the trigger is for, for people.
+             */
+            name?: string | null;
+            /**
+             * Overlap
+             * @description While earlier runs of the trigger are unfinished: skip the fire, queue it, or allow it (default).
+             */
+            overlap?: ("skip" | "queue" | "allow") | null;
+            /**
+             * Rrule
+             * @description scheduled: an RFC 5545 RRULE without DTSTART, e.g. FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0.
+             */
+            rrule?: string | null;
+            /**
+             * Timezone
+             * @description IANA name, e.g. Europe/Berlin (default UTC).
+             */
+            timezone?: string | null;
+            /**
+             * Version
+             * @description The version its runs use; null: the procedure's active version at fire time.
+             */
+            version?: string | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -2876,6 +3516,26 @@ export type components = {
             sensitive: boolean;
             /** Type */
             type: string;
+        };
+        /** WebhookAccepted */
+        WebhookAccepted: {
+            /**
+             * Deduplicated
+             * @default false
+             */
+            deduplicated: boolean;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "queued" | "deduplicated" | "skipped_overlap" | "waiting" | "refused_concurrency" | "failed" | "missed" | "released" | "canceled";
+            /**
+             * Run Id
+             * @description The run the delivery started (or, deduplicated, the one it started before); null when the fire waits or was skipped.
+             */
+            run_id: string | null;
+            /** Trigger Id */
+            trigger_id: string;
         };
         /** WorkerSeen */
         WorkerSeen: {
@@ -5629,6 +6289,623 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_triggers_api_triggers_get: {
+        parameters: {
+            query?: {
+                /** @description true: active ones; false: paused ones. */
+                enabled?: boolean | null;
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                procedure_id?: string | null;
+                trigger_type?: ("scheduled" | "webhook" | "event" | "file_watch" | "run_completed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRead"][];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_trigger_api_triggers_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggerCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerCreated"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_trigger_api_triggers__trigger_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_trigger_api_triggers__trigger_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TriggerUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_trigger_api_triggers__trigger_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    disable_trigger_api_triggers__trigger_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    enable_trigger_api_triggers__trigger_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    fire_trigger_api_triggers__trigger_id__fire_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a repeated request start nothing; without it, every request fires. */
+                "idempotency-key"?: string | null;
+            };
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FireResult"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    trigger_history_api_triggers__trigger_id__history_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TriggerFireRead"][];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    next_fires_api_triggers__trigger_id__next_fires_get: {
+        parameters: {
+            query?: {
+                /** @description Count from this instant (default now); without an offset: UTC. */
+                after?: string | null;
+                /** @description How many. */
+                n?: number;
+            };
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NextFires"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotate_secret_api_triggers__trigger_id__rotate_secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trigger_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretRotated"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    receive_webhook_api_triggers_webhook__procedure_id__post: {
+        parameters: {
+            query?: {
+                /** @description Which webhook trigger, when the procedure has several. */
+                trigger?: string | null;
+            };
+            header?: {
+                /** @description The sender's delivery id: a repeat within the trigger's dedupe window starts nothing (else the payload itself is the key). */
+                "idempotency-key"?: string | null;
+                /** @description sha256=<hex HMAC-SHA256 of the raw body, or of "{timestamp}.{body}" with X-LangOrch-Timestamp> */
+                "x-langorch-signature"?: string | null;
+                /** @description Unix seconds; refused when more than 5 minutes off. */
+                "x-langorch-timestamp"?: string | null;
+            };
+            path: {
+                procedure_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description Any JSON object: it becomes the run's inputs (through the trigger's input_mapping, when it has one). */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description A repeated delivery: the run it started before (nothing new is created) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAccepted"];
+                };
+            };
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAccepted"];
+                };
+            };
+            /** @description Unauthenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
