@@ -7,6 +7,7 @@ import { StatusBadge } from "@/components/ui/StatusBadge";
 import { TabPanel, Tabs } from "@/components/ui/Tabs";
 import { useProcedure } from "@/hooks/useProcedure";
 import { useQueryParams } from "@/hooks/useQueryParams";
+import { ProcedureTriggersTab } from "@/components/triggers/ProcedureTriggersTab";
 import { LifecycleActions } from "./LifecycleActions";
 import { ProcedureCkpTab } from "./ProcedureCkpTab";
 import { ProcedureGraphTab } from "./ProcedureGraphTab";
@@ -19,6 +20,7 @@ const TABS = [
   { id: "graph", label: "Graph" },
   { id: "ckp", label: "CKP JSON" },
   { id: "versions", label: "Versions" },
+  { id: "triggers", label: "Triggers" },
   { id: "run", label: "Run" },
 ];
 
@@ -57,6 +59,7 @@ export function ProcedureView() {
         {tab === "graph" ? <ProcedureGraphTab procedure={p} /> : null}
         {tab === "ckp" ? <ProcedureCkpTab procedure={p} /> : null}
         {tab === "versions" ? <VersionsTab procedure={p} /> : null}
+        {tab === "triggers" ? <ProcedureTriggersTab procedure={p} /> : null}
         {tab === "run" ? <ProcedureRunTab procedure={p} /> : null}
       </TabPanel>
     </>
