@@ -9,7 +9,7 @@ import { useRotateTriggerSecret } from "@/hooks/useRotateTriggerSecret";
 import { useToast } from "@/hooks/useToast";
 import { errorMessage } from "@/lib/api/errors";
 import type { TriggerRead } from "@/lib/api/models";
-import { absoluteUrl, curlExample, webhookPath } from "@/lib/triggers/webhook";
+import { curlExample, deliveryUrl, webhookPath } from "@/lib/triggers/webhook";
 
 const noSubscription = () => () => undefined;
 
@@ -60,7 +60,7 @@ export function WebhookPanel({
   const [confirm, setConfirm] = useState(false);
   const [withTimestamp, setWithTimestamp] = useState(false);
   const origin = useSyncExternalStore(noSubscription, () => window.location.origin, () => "");
-  const url = absoluteUrl(trigger.webhook_url ?? webhookPath(trigger.procedure_id), origin || "http://localhost:8000");
+  const url = deliveryUrl(trigger.webhook_url ?? webhookPath(trigger.procedure_id), trigger.id, origin || "http://localhost:8000");
   const example = curlExample({ url, body: sample, secret, timestamp: withTimestamp });
   return (
     <div className="flex flex-col gap-3" data-testid="webhook-panel">
@@ -74,7 +74,7 @@ export function WebhookPanel({
           <CopyButton text={url} label="Copy URL" />
         </div>
         <p className="mt-1 text-xs text-slate-600 dark:text-slate-400">
-          POST a JSON body with <code>X-LangOrch-Signature: sha256=&lt;hex HMAC-SHA256 of the body&gt;</code>. With{" "}
+          <code>?trigger=</code> names this trigger among the procedure&apos;s webhooks. POST a JSON body with <code>X-LangOrch-Signature: sha256=&lt;hex HMAC-SHA256 of the body&gt;</code>. With{" "}
           <code>X-LangOrch-Timestamp</code> the signature covers <code>&quot;{"{timestamp}.{body}"}&quot;</code> and a delivery older than 5 minutes is
           refused. A repeated delivery (same <code>Idempotency-Key</code>, else the same body) within the dedupe window starts no second run.
         </p>

@@ -163,7 +163,7 @@ describe("procedure Triggers tab", () => {
   it("shows a webhook's URL and a signing curl example without the secret; rotation for an operator", () => {
     search.value = `trigger=${HOOK.id}`;
     const operator = renderAs(identity("operator"), <ProcedureTriggersTab procedure={PROCEDURE} />, tabCache([SCHEDULE, HOOK]));
-    expect(operator).toContain("/api/triggers/webhook/invoice</code>");
+    expect(operator).toContain("/api/triggers/webhook/invoice?trigger=t-hook-1</code>");
     expect(operator).toContain("openssl dgst -sha256 -hmac &quot;$SECRET&quot;");
     expect(operator).toContain("SECRET=&#x27;&lt;the webhook secret&gt;&#x27;");
     expect(operator).toContain("BODY=&#x27;{&quot;invoice_id&quot;:&quot;example&quot;}&#x27;");

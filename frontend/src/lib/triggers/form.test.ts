@@ -156,7 +156,9 @@ describe("chains and triggers from the CKP", () => {
   it("says what fires a trigger: the server's words for a schedule, else its main setting", () => {
     expect(summary({ ...READ, trigger_type: "scheduled", cron: "* * * * *", schedule_description: "every minute (UTC)" })).toBe("every minute (UTC)");
     expect(summary(READ)).toBe("event source orders");
-    expect(summary({ ...READ, trigger_type: "webhook", config: null })).toBe("Webhook");
+    expect(summary({ ...READ, trigger_type: "webhook", config: null })).toBe("signed deliveries");
+    expect(summary({ ...READ, trigger_type: "webhook", config: { webhook_config: { allowed_sources: ["10.0.0.0/8"] } } })).toBe("signed deliveries from 10.0.0.0/8");
+    expect(summary({ ...READ, trigger_type: "file_watch", config: { file_watch_config: { path: "/data/in" } } })).toBe("folder /data/in");
   });
 });
 

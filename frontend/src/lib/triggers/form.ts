@@ -341,6 +341,11 @@ export function summary(t: Pick<TriggerRead, "trigger_type" | "cron" | "rrule" |
     if (t.at) return `once, at ${t.at}`;
   }
   const config = isObject(t.config) ? t.config : {};
+  if (t.trigger_type === "webhook") {
+    const webhook = config.webhook_config;
+    const sources = isObject(webhook) && Array.isArray(webhook.allowed_sources) ? webhook.allowed_sources.map(String) : [];
+    return sources.length > 0 ? `signed deliveries from ${sources.join(", ")}` : "signed deliveries";
+  }
   const type = isTriggerType(t.trigger_type) ? t.trigger_type : null;
   const first = type ? CONFIG_FIELDS[type].find((f) => f.required) : undefined;
   const value = first ? sectionOf(first, config)?.[first.key] : undefined;

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { absoluteUrl, curlExample, sampleBody, shellQuote, webhookPath } from "./webhook";
+import { absoluteUrl, curlExample, deliveryUrl, sampleBody, shellQuote, webhookPath } from "./webhook";
 
 function hasOpenssl(): boolean {
   try {
@@ -17,6 +17,11 @@ describe("the webhook's address", () => {
     expect(absoluteUrl("/api/triggers/webhook/invoice", "http://127.0.0.1:8000/")).toBe("http://127.0.0.1:8000/api/triggers/webhook/invoice");
     expect(absoluteUrl("https://lo.example/api/triggers/webhook/x", "http://other")).toBe("https://lo.example/api/triggers/webhook/x");
     expect(webhookPath("a b")).toBe("/api/triggers/webhook/a%20b");
+  });
+
+  it("names the trigger, so a procedure with several webhook triggers still knows which", () => {
+    expect(deliveryUrl("/api/triggers/webhook/invoice", "t 1", "http://h:1")).toBe("http://h:1/api/triggers/webhook/invoice?trigger=t%201");
+    expect(deliveryUrl("http://h/api/triggers/webhook/x?a=1", "t1", "http://o")).toBe("http://h/api/triggers/webhook/x?a=1&trigger=t1");
   });
 });
 

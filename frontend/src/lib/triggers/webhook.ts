@@ -6,6 +6,15 @@ export function absoluteUrl(url: string, origin: string): string {
   return `${origin.replace(/\/+$/, "")}/${url.replace(/^\/+/, "")}`;
 }
 
+/**
+ * Where a sender POSTs for this trigger: its URL naming the trigger (`?trigger=<id>`),
+ * which the server needs once the procedure has more than one webhook trigger.
+ */
+export function deliveryUrl(url: string, triggerId: string, origin: string): string {
+  const base = absoluteUrl(url, origin);
+  return `${base}${base.includes("?") ? "&" : "?"}trigger=${encodeURIComponent(triggerId)}`;
+}
+
 /** The webhook path of a procedure, when the server gave no URL. */
 export function webhookPath(procedureId: string): string {
   return `/api/triggers/webhook/${encodeURIComponent(procedureId)}`;
