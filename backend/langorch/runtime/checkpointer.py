@@ -12,6 +12,30 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://", "postgresql+"))
 
 
+SETUP_LOCK = 0x4C4F4350  # "LOCP": one process at a time runs the checkpointer's migrations
+
+
+async def _setup_once(saver: Any, url: str) -> None:
+    """``saver.setup()`` under a PostgreSQL advisory lock: servers and workers starting at the
+    same moment would otherwise run the same migrations at once and deadlock. The lock is
+    polled with ``pg_try_advisory_lock``: a waiter blocked inside ``pg_advisory_lock`` would
+    hold a snapshot that the migrations' ``CREATE INDEX CONCURRENTLY`` waits for."""
+    import asyncio
+
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as lock:
+        while True:
+            row = await (await lock.execute("SELECT pg_try_advisory_lock(%s)", (SETUP_LOCK,))).fetchone()
+            if row and row[0]:
+                break
+            await asyncio.sleep(0.2)
+        try:
+            await saver.setup()
+        finally:
+            await lock.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+
 @asynccontextmanager
 async def open_checkpointer(target: str) -> AsyncIterator[Any]:
     """``AsyncSqliteSaver`` for a file path, ``AsyncPostgresSaver`` for a PostgreSQL URL."""
@@ -21,7 +45,7 @@ async def open_checkpointer(target: str) -> AsyncIterator[Any]:
         url = target.replace("postgresql+psycopg://", "postgresql://").replace("postgresql+asyncpg://",
                                                                                "postgresql://")
         async with AsyncPostgresSaver.from_conn_string(url) as saver:
-            await saver.setup()
+            await _setup_once(saver, url)
             yield saver
         return
     import aiosqlite
