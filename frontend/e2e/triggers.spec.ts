@@ -226,3 +226,31 @@ test("the per-minute schedule fires by itself: its run shows on the Triggers pag
   expect(errors).toEqual([]);
   await page.close();
 });
+
+test("an operator switches the schedule to an RRULE: the server's refusal shows at the field, then its words and fire times follow", async ({ browser, baseURL, request }) => {
+  const page = await operatorPage(browser, baseURL ?? "", request);
+  const errors = watchConsole(page);
+  const schedule = (await triggersOf(request)).find((t) => t.name === SCHEDULE_NAME);
+  await page.goto(`/procedures/view?id=${PROCEDURE}&tab=triggers&trigger=${schedule?.id ?? ""}`);
+  await page.getByTestId("edit-trigger").click();
+  const form = page.getByRole("form", { name: `Edit trigger ${SCHEDULE_NAME}` });
+  await expect(form.getByTestId("trigger-cron")).toHaveValue("* * * * *");
+  await form.getByTestId("schedule-kind-rrule").check();
+  await form.getByTestId("trigger-rrule").fill("FREQ=DAILY;BYHOUR=99");
+  await form.getByTestId("save-trigger").click();
+  await expect(form.getByTestId("trigger-rrule"), "the server's 422 is shown at the field").toHaveAttribute("aria-invalid", "true");
+  await expect(form.getByText("hour must be in 0..23")).toBeVisible();
+
+  await form.getByTestId("trigger-rrule").fill("FREQ=DAILY;BYHOUR=9;BYMINUTE=30");
+  await form.getByTestId("trigger-timezone").fill("America/New_York");
+  await form.getByTestId("save-trigger").click();
+  await expect(form).toHaveCount(0);
+  await expect(page.getByTestId("schedule-description")).toHaveText("by the rule FREQ=DAILY;BYHOUR=9;BYMINUTE=30 (America/New_York)");
+  const local = page.getByTestId("next-fire").locator("td:nth-child(2)");
+  await expect(local).toHaveCount(10);
+  for (const text of await local.allTextContents()) expect(text, "every fire at 09:30 New York time").toMatch(/09:30/);
+  const saved = (await (await request.get(`/api/triggers/${schedule?.id ?? ""}`)).json()) as TriggerRead;
+  expect(saved, "cron cleared, the rule and zone stored").toMatchObject({ cron: null, rrule: "FREQ=DAILY;BYHOUR=9;BYMINUTE=30", timezone: "America/New_York" });
+  expect(errors.filter((e) => !/422/.test(e)), "no console errors besides the refused save").toEqual([]);
+  await page.close();
+});

@@ -32,8 +32,14 @@ const SCHEDULE_KINDS: ScheduleKind[] = ["cron", "rrule", "at"];
 function serverErrors(error: unknown, d: TriggerDraft): { fields: DraftErrors; other: string | null } {
   if (!(error instanceof ApiError)) return { fields: {}, other: error ? errorMessage(error) : null };
   const fields: DraftErrors = {};
-  for (const f of error.fieldErrors) fields[formFieldOf(f.field, d)] = f.message;
-  return { fields, other: Object.keys(fields).length > 0 ? null : error.message };
+  const rest: string[] = [];
+  for (const f of error.fieldErrors) {
+    const field = formFieldOf(f.field, d);
+    if (field === null) rest.push(`${f.field}: ${f.message}`);
+    else fields[field] = f.message;
+  }
+  if (error.fieldErrors.length === 0) rest.push(error.message);
+  return { fields, other: rest.length > 0 ? rest.join("; ") : null };
 }
 
 function Check({ label, checked, onChange, disabled, hint, testId }: { label: string; checked: boolean; onChange: (v: boolean) => void; disabled?: boolean; hint?: string; testId?: string }) {

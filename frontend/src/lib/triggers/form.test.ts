@@ -164,9 +164,21 @@ describe("chains and triggers from the CKP", () => {
 
 describe("server errors at the fields", () => {
   it("puts a schedule problem at the schedule field being edited and config keys at their field", () => {
-    expect(formFieldOf("schedule", { scheduleKind: "rrule" })).toBe("rrule");
-    expect(formFieldOf("cron", { scheduleKind: "cron" })).toBe("cron");
-    expect(formFieldOf("config.event_config.event_source", { scheduleKind: "cron" })).toBe("event_source");
-    expect(formFieldOf("body.timezone", { scheduleKind: "cron" })).toBe("timezone");
+    const scheduled = { scheduleKind: "rrule" as const, trigger_type: "scheduled" as const };
+    expect(formFieldOf("schedule", scheduled)).toBe("rrule");
+    expect(formFieldOf("cron", { ...scheduled, scheduleKind: "cron" })).toBe("cron");
+    expect(formFieldOf("body.timezone", scheduled)).toBe("timezone");
+    const event = { scheduleKind: "cron" as const, trigger_type: "event" as const };
+    expect(formFieldOf("config.event_config.event_source", event)).toBe("event_source");
+    expect(formFieldOf("event_config.event_filter.status", event), "a key inside the filter is the filter's problem").toBe("event_filter");
+    expect(formFieldOf("config.file_watch_config.path", { ...event, trigger_type: "file_watch" })).toBe("path");
+    expect(formFieldOf("config.source_procedure_id", { ...event, trigger_type: "run_completed" })).toBe("source_procedure_id");
+  });
+
+  it("answers null for what the form has no field for, so the message is shown with the form", () => {
+    const event = { scheduleKind: "cron" as const, trigger_type: "event" as const };
+    expect(formFieldOf("trigger_type", event)).toBeNull();
+    expect(formFieldOf("procedure_id", event)).toBeNull();
+    expect(formFieldOf("config.file_watch_config.path", event), "not a field of an event trigger").toBeNull();
   });
 });

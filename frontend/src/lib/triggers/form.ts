@@ -353,12 +353,22 @@ export function summary(t: Pick<TriggerRead, "trigger_type" | "cron" | "rrule" |
   return typeLabel(t.trigger_type);
 }
 
-/** The field a server error names, mapped to the form's field (schedule problems go to the schedule field). */
-export function formFieldOf(serverField: string, d: Pick<TriggerDraft, "scheduleKind">): string {
-  const last = serverField.split(".").pop() ?? serverField;
-  if (last === "schedule") return d.scheduleKind;
-  const hit = Object.values(CONFIG_FIELDS)
-    .flat()
-    .find((f) => f.key === last || f.name === last);
-  return hit ? hit.name : last;
+/** The form's own fields, besides the config fields: where a server error can be shown. */
+export const FORM_FIELDS = ["name", "cron", "rrule", "at", "timezone", "misfire_grace_s", "coalesce", "overlap", "max_concurrent", "dedupe_window_s", "input_mapping"] as const;
+
+/**
+ * The form field a server error names ("cron", "body.timezone",
+ * "config.event_config.event_filter.status"…): the last segment that is one of the form's
+ * fields (a schedule problem goes to the schedule field being edited); null when none is.
+ */
+export function formFieldOf(serverField: string, d: Pick<TriggerDraft, "scheduleKind" | "trigger_type">): string | null {
+  const known = new Set<string>([...FORM_FIELDS, ...CONFIG_FIELDS[d.trigger_type].map((f) => f.name)]);
+  const segments = serverField.split(".").reverse();
+  for (const segment of segments) {
+    if (segment === "schedule") return d.scheduleKind;
+    const hit = CONFIG_FIELDS[d.trigger_type].find((f) => f.key === segment);
+    if (hit) return hit.name;
+    if (known.has(segment)) return segment;
+  }
+  return null;
 }
