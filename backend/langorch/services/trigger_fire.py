@@ -127,6 +127,7 @@ async def _start(session: AsyncSession, rt: ServerRuntime, reg: TriggerRegistrat
             commit=False)
     except (ServiceError, InputError) as exc:
         await session.rollback()
+        await session.refresh(reg)  # the rollback expired it; reading it lazily would need IO outside await
         detail = exc.message if isinstance(exc, ServiceError) else str(exc)
         await _record(session, reg, "failed", digest, scheduled_for, detail=detail)
         raise
