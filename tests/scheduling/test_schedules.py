@@ -58,7 +58,7 @@ def test_a_one_off_fires_once_and_then_never() -> None:
 
 
 @pytest.mark.parametrize(("fields", "field"), [
-    ({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * *"}, "cron"), ({"cron": "@hourly"}, "cron"),
+    ({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * *"}, "cron"), ({"cron": "@sometimes"}, "cron"),
     ({"rrule": "FREQ=SOMETIMES"}, "rrule"), ({"cron": "* * * * *", "timezone": "Mars/Olympus"}, "timezone"),
     ({}, "schedule"), ({"cron": "* * * * *", "rrule": "FREQ=DAILY"}, "schedule"),
 ])
@@ -93,6 +93,13 @@ def test_without_coalescing_each_missed_fire_within_the_grace_fires() -> None:
     planned = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
     result = due(schedule, planned, planned + timedelta(minutes=3, seconds=5), grace_s=150, coalesce=False)
     assert [f.minute for f in result.fires] == [1, 2, 3] and [m.minute for m in result.missed] == [0]
+
+
+def test_macros_and_six_fields_with_seconds_first_read_as_the_compiler_reads_them() -> None:
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert Schedule(cron="@hourly").upcoming(start, 2) == [start + timedelta(hours=1), start + timedelta(hours=2)]
+    assert Schedule(cron="*/20 * * * * *").upcoming(start, 2) == [start + timedelta(seconds=20),
+                                                                  start + timedelta(seconds=40)]
 
 
 def test_the_description_reads_like_the_schedule() -> None:

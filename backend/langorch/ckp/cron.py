@@ -18,6 +18,26 @@ _FIELDS: tuple[_Field, ...] = (("minute", 0, 59, _NO_NAMES), ("hour", 0, 23, _NO
 _SECONDS: _Field = ("second", 0, 59, _NO_NAMES)
 
 
+_RRULE_KEYS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY",
+               "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST"}
+_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+
+
+def rrule_problem(rule: str) -> str | None:
+    """None when ``rule`` looks like an RFC 5545 RRULE (the scheduler checks the rest)."""
+    text = rule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    parts = dict(item.partition("=")[::2] for item in text.split(";") if item)
+    unknown = sorted(k for k in parts if k.upper() not in _RRULE_KEYS)
+    if unknown:
+        return f"unknown part {unknown[0]!r} (DTSTART is not allowed: a schedule starts when it is registered)"
+    freq = next((v for k, v in parts.items() if k.upper() == "FREQ"), None)
+    if freq is None or freq.upper() not in _FREQS:
+        return "FREQ must be one of " + ", ".join(sorted(_FREQS))
+    return None
+
+
 def cron_problem(expr: str) -> str | None:
     """None when ``expr`` is a valid cron expression, else what is wrong with it."""
     text = expr.strip()

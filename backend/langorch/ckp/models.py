@@ -46,6 +46,9 @@ class FileWatchConfig(CkpModel):
 class Trigger(CkpModel):
     type: Literal["manual", "scheduled", "webhook", "event", "file_watch", "run_completed"] = "manual"
     schedule: str | None = Field(default=None, description="Five-field cron expression.")
+    rrule: str | None = Field(default=None, description="RFC 5545 recurrence rule instead of cron, e.g. "
+                              "FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0 (LangOrch extension).")
+    at: str | None = Field(default=None, description="One-off ISO 8601 time instead of cron (LangOrch extension).")
     timezone: str | None = None
     webhook_config: WebhookConfig | None = None
     event_config: EventConfig | None = None

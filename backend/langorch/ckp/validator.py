@@ -17,7 +17,7 @@ from typing import Any
 from langorch.ckp import catalog
 from langorch.ckp.addresses import literal_url_rule
 from langorch.ckp.binder import resolve_action
-from langorch.ckp.cron import cron_problem
+from langorch.ckp.cron import cron_problem, rrule_problem
 from langorch.ckp.dataflow import check_dataflow
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.dialects import normalize_dialect
@@ -366,14 +366,28 @@ class _Validator:
         t = self.p.trigger
         if t is None:
             return
+        given = [name for name in ("schedule", "rrule", "at") if getattr(t, name)]
+        if len(given) > 1:
+            self.out.append(error(Code.INVALID_CRON, f"/trigger/{given[1]}",
+                                  f"give one of schedule, rrule or at, not {' and '.join(given)}",
+                                  "a trigger has one schedule; register more through the triggers API"))
         if t.schedule:
             problem = cron_problem(t.schedule)
             if problem:
                 self.out.append(error(Code.INVALID_CRON, "/trigger/schedule", f"invalid cron: {problem}",
                                       "use five fields: minute hour day-of-month month day-of-week"))
-        elif t.type == "scheduled":
+        if t.rrule:
+            problem = rrule_problem(t.rrule)
+            if problem:
+                self.out.append(error(Code.INVALID_CRON, "/trigger/rrule", f"invalid rrule: {problem}",
+                                      "e.g. FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0"))
+        if t.at and _iso_problem(t.at):
+            self.out.append(error(Code.INVALID_CRON, "/trigger/at", f"invalid at: {_iso_problem(t.at)}",
+                                  "an ISO 8601 time, e.g. 2026-12-24T18:00:00+01:00"))
+        if not given and t.type == "scheduled":
             self.out.append(error(Code.MISSING_FIELD, "/trigger/schedule",
-                                  "a scheduled trigger needs a schedule", "e.g. \"0 9 * * 1-5\""))
+                                  "a scheduled trigger needs a schedule (or an rrule, or an at time)",
+                                  "e.g. \"0 9 * * 1-5\""))
 
     def _variables_schema(self) -> None:
         schema = self.raw.get("variables_schema")
@@ -484,3 +498,13 @@ class _Suggester:
         close = difflib.get_close_matches(name, self.known, n=1)
         hint = self.seen[name] = f"did you mean {close[0]!r}?" if close else self.GENERIC
         return hint
+
+
+def _iso_problem(text: str) -> str | None:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return f"{text!r} is not an ISO 8601 date and time"
+    return None

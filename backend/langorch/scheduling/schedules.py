@@ -44,9 +44,10 @@ class Schedule:
         if len(given) != 1:
             raise ScheduleError("schedule", "give exactly one of cron, rrule or at")
         zone(self.timezone)
-        if self.cron is not None and (len(self.cron.split()) != 5 or not croniter.is_valid(self.cron)):
-            raise ScheduleError("cron", f"{self.cron!r} is not a 5-field cron expression "
-                                        "(minute hour day-of-month month day-of-week)")
+        if self.cron is not None and not croniter.is_valid(_croniter_form(self.cron)):
+            raise ScheduleError("cron", f"{self.cron!r} is not a cron expression: five fields (minute hour "
+                                        "day-of-month month day-of-week), six with seconds first, or @hourly/"
+                                        "@daily/@weekly/@monthly/@yearly")
         if self.rrule is not None:
             try:
                 _rule(self.rrule, datetime(2000, 1, 1))
@@ -80,7 +81,7 @@ class Schedule:
 
     def _walls(self, start: datetime) -> Iterator[datetime]:
         if self.cron is not None:
-            it = croniter(self.cron, start)
+            it = croniter(_croniter_form(self.cron), start)
             while True:
                 yield it.get_next(datetime)
         else:
@@ -94,6 +95,20 @@ class Schedule:
             if len(out) >= n:
                 break
         return out
+
+
+_MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+
+
+def _croniter_form(expr: str) -> str:
+    """CKP's six-field form puts seconds first (as the compiler reads it); croniter wants them last."""
+    text = expr.strip()
+    if text.lower() in _MACROS:
+        return text.lower()
+    parts = text.split()
+    if len(parts) == 6:
+        return " ".join([*parts[1:], parts[0]])
+    return text if len(parts) == 5 else "invalid"
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -164,7 +179,10 @@ def describe(schedule: Schedule) -> str:
         return f"once, at {schedule.at.isoformat()}"
     if schedule.rrule is not None:
         return f"by the rule {schedule.rrule}{where}"
-    minute, hour, dom, month, dow = str(schedule.cron).split()
+    parts = str(schedule.cron).split()
+    if len(parts) != 5:
+        return f"cron '{schedule.cron}'{where}"
+    minute, hour, dom, month, dow = parts
     return _cron_words(minute, hour, dom, month, dow) + where
 
 

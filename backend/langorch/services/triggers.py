@@ -237,7 +237,15 @@ def _from_ckp(trigger: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     fields: dict[str, Any] = {"trigger_type": kind, "name": f"{kind} (from the procedure)"}
     if kind == "scheduled":
-        fields.update(cron=trigger.get("schedule"), rrule=trigger.get("rrule"), timezone=trigger.get("timezone"))
+        at = trigger.get("at")
+        when = None
+        if isinstance(at, str):
+            try:
+                when = datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
+            except ValueError:
+                when = None
+        fields.update(cron=trigger.get("schedule"), rrule=trigger.get("rrule"), at=when,
+                      timezone=trigger.get("timezone"))
     config = {k: v for k, v in trigger.items() if k.endswith("_config") and isinstance(v, Mapping)}
     if config:
         fields["config"] = dict(config)
