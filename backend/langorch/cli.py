@@ -186,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_secrets_command(sub)
     _add_audit_command(sub)
     _add_keys_commands(sub)
+    _add_triggers_command(sub)
     return parser
 
 
@@ -400,6 +401,12 @@ def _add_keys_commands(sub: Any) -> None:
     from langorch.keys_cli import add_keys_commands
 
     add_keys_commands(sub)
+
+
+def _add_triggers_command(sub: Any) -> None:
+    from langorch.triggers_cli import add_triggers_command
+
+    add_triggers_command(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
