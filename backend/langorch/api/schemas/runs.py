@@ -55,6 +55,8 @@ class RunRead(ApiModel):
     error_message: str | None = None
     trigger_type: str
     triggered_by: str | None = None
+    trigger_id: str | None = Field(default=None, description="The trigger registration that started the run.")
+    payload_hash: str | None = Field(default=None, description="SHA-256 of the trigger's payload.")
     created_at: datetime
     updated_at: datetime
     project_id: str | None = None
