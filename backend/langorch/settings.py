@@ -215,6 +215,8 @@ class EventBusSettings(BaseModel):
     retry_s: float = Field(default=1.0, gt=0, le=300, description="First pause before reconnecting to a broker "
                                                                  "or retrying a message given back.")
     max_retry_s: float = Field(default=30.0, gt=0, le=3600, description="Longest pause between reconnections.")
+    max_attempts: int = Field(default=5, ge=1, le=1000, description="A message whose handling fails this many "
+                              "times (the database answering) is recorded as a failed fire and acknowledged.")
 
 
 class WebhookSettings(BaseModel):

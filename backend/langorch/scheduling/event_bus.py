@@ -37,7 +37,9 @@ the CKP expression language (``amount > 100 and currency == 'EUR'``). They are e
 **Delivery.** A matching message is handed to :func:`langorch.services.trigger_fire.fire`
 with the message id as the idempotency key and acknowledged only once the run is queued
 (or the fire was recorded otherwise: deduplicated, skipped by the overlap policy, or
-failed on the input mapping — all in the trigger's history). A consumer that dies between
+failed on the input mapping — all in the trigger's history). A message whose handling
+raises anything else ``max_attempts`` times while the database answers is recorded as a
+failed fire and acknowledged, so that one bad message cannot come back forever. A consumer that dies between
 receiving and acknowledging leaves the message with the broker, which delivers it again;
 the dedupe key makes the second delivery answer with the first run. A message that does
 not match is acknowledged and only counted (:attr:`EventBusLoop.counts`). When the
@@ -279,8 +281,8 @@ class EventRule:
 
 def compile_event_config(config: Mapping[str, Any] | None) -> EventRule:
     """A registration's ``config`` (or its ``event_config``) → :class:`EventRule`."""
-    if config is not None and isinstance(config.get("event_config"), Mapping):
-        config = config["event_config"]
+    if isinstance(config, Mapping) and "event_source" not in config:
+        config = config.get("event_config")
     if not isinstance(config, Mapping):
         raise EventConfigError("event_config", "an event trigger needs config.event_config with an event_source")
     address = parse_address(config.get("event_source"))
@@ -379,6 +381,7 @@ class TriggerConsumer:
         claim_s = int(rule.address.options.get("claim_idle_ms", 0)) / 1000 or settings.claim_idle_s
         self.adapter = adapter or open_adapter(Subscription(trigger_id, rule.address, consumer, claim_s))
         self.connected = asyncio.Event()
+        self._attempts: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -453,16 +456,42 @@ class TriggerConsumer:
             for index, message in enumerate(batch):
                 try:
                     outcome = await self.handle(message)
-                except Exception:
-                    for rest in batch[index:]:
-                        with contextlib.suppress(Exception):
-                            await self.adapter.nack(rest)
-                    raise
+                except Exception as exc:
+                    if not await self._give_up(message, exc):
+                        await self._give_back(batch[index:])
+                        raise
+                    continue
+                self._attempts.pop(message.message_id, None)
                 if outcome == "returned":
-                    for rest in batch[index + 1:]:
-                        await self.adapter.nack(rest)
+                    await self._give_back(batch[index + 1:])
                     await asyncio.sleep(self.settings.retry_s)
                     break
+
+    async def _give_back(self, messages: list[Message]) -> None:
+        for message in messages:
+            with contextlib.suppress(Exception):
+                await self.adapter.nack(message)
+
+    async def _give_up(self, message: Message, exc: Exception) -> bool:
+        """After ``max_attempts`` failures with the database answering, record the message as
+        a failed fire and ack it, so one message that always fails does not come back forever."""
+        attempts = self._attempts[message.message_id] = self._attempts.get(message.message_id, 0) + 1
+        if attempts < self.settings.max_attempts:
+            return False
+        try:
+            async with self.rt.sessions() as session:
+                session.add(TriggerFire(trigger_id=self.trigger_id, fired_at=now(), outcome="failed",
+                                        detail=f"message {message.message_id!r} dropped after {attempts} failed "
+                                               f"attempts: {exc}"[:2000]))
+                await session.commit()
+            await self.adapter.ack(message)
+        except Exception:
+            return False  # the database (or the broker) is away: keep the message
+        log.error("event trigger %s: message %s dropped after %d failed attempts: %s", self.trigger_id,
+                  message.message_id, attempts, exc)
+        self._attempts.pop(message.message_id, None)
+        self._count("failed")
+        return True
 
 
 class EventBusLoop:

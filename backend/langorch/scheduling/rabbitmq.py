@@ -67,7 +67,7 @@ class RabbitMqAdapter:
         batch = [first]
         while len(batch) < max_messages and not self._inbox.empty():
             batch.append(self._inbox.get_nowait())
-        return [_message(incoming) for incoming in batch]
+        return [amqp_message(incoming) for incoming in batch]
 
     async def ack(self, message: Message) -> None:
         incoming: AbstractIncomingMessage = message.token
@@ -83,7 +83,7 @@ class RabbitMqAdapter:
             await connection.close()  # unacknowledged messages go back to the queue
 
 
-def _message(incoming: AbstractIncomingMessage) -> Message:
+def amqp_message(incoming: AbstractIncomingMessage) -> Message:
     key = incoming.message_id or body_digest(incoming.body)
     return Message(key, decode_body(incoming.body), incoming.type or None, bool(incoming.redelivered),
                    token=incoming)
