@@ -254,3 +254,25 @@ test("an operator switches the schedule to an RRULE: the server's refusal shows 
   expect(errors.filter((e) => !/422/.test(e)), "no console errors besides the refused save").toEqual([]);
   await page.close();
 });
+
+test("the Triggers page and tab in dark mode: no serious axe violations, screenshots", async ({ browser, baseURL, request }) => {
+  await operatorPage(browser, baseURL ?? "", request).then((p) => p.close());
+  const dark = await browser.newContext({ baseURL, storageState: await context?.storageState() });
+  await dark.addInitScript(() => {
+    localStorage.setItem("langorch-theme", "dark");
+  });
+  const webhook = (await triggersOf(request)).find((t) => t.name === WEBHOOK_NAME);
+  for (const [name, path] of [
+    ["triggers-dark", "/triggers"],
+    ["trigger-tab-webhook-dark", `/procedures/view?id=${PROCEDURE}&tab=triggers&trigger=${webhook?.id ?? ""}`],
+  ] as const) {
+    const page = await dark.newPage();
+    const errors = watchConsole(page);
+    await page.goto(path);
+    await expect(page.getByTestId(name === "triggers-dark" ? "trigger-row" : "curl-example").first()).toBeVisible();
+    await screenshot(page, name);
+    expect((await axeSerious(page)).map((v) => `${v.id} at ${v.nodes.join(", ")}`), `${name}: no serious axe violations`).toEqual([]);
+    expect(errors).toEqual([]);
+  }
+  await dark.close();
+});
