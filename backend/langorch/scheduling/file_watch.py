@@ -58,7 +58,11 @@ class WatchSpec:
     events: tuple[str, ...]
 
     def matches(self, name: str) -> bool:
-        return fnmatch.fnmatchcase(name, self.pattern)
+        """The glob, and none of the editor and system files watchfiles ignores (``x~``, ``.swp``…)."""
+        return fnmatch.fnmatchcase(name, self.pattern) and _IGNORED(Change.added, str(self.folder / name))
+
+
+_IGNORED = DefaultFilter()
 
 
 def _invalid(field: str, message: str) -> Invalid:
@@ -176,10 +180,8 @@ class FileWatchLoop(LoopService):
             await self._unwatch(trigger_id)
 
     async def _watch(self, trigger_id: str, spec: WatchSpec, stop: asyncio.Event) -> None:
-        default = DefaultFilter()
-
         def wanted(change: Change, path: str) -> bool:
-            return change != Change.deleted and spec.matches(os.path.basename(path)) and default(change, path)
+            return change != Change.deleted and spec.matches(os.path.basename(path))
 
         try:
             spec.folder.mkdir(parents=True, exist_ok=True)
