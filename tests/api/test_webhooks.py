@@ -7,6 +7,8 @@ HTTP server."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from langorch.store.models import Run, TriggerFire, TriggerRegistration
 from tests.api.conftest import LiveServer, assert_error, create_procedure
 from tests.api.test_triggers import orders_doc
 from tests.auth_support import bearer
+from tests.docs_commands import REPO, shell_blocks
 
 pytestmark = pytest.mark.asyncio
 URL = "/api/triggers/webhook/orders"
@@ -277,3 +280,31 @@ async def test_the_users_check_signed_twice_is_one_run_and_badly_signed_is_401(s
         async with httpx.AsyncClient(base_url=server.url, headers=bearer("admin")) as admin:
             runs = await admin.get("/api/runs", params={"procedure_id": "orders"})
         assert runs.headers["X-Total-Count"] == "1"
+
+
+def _signing_example() -> str:
+    """The bash block docs/triggers.md shows for signing a delivery."""
+    for _, before, body in shell_blocks(REPO / "docs" / "triggers.md"):
+        if before.startswith("<!-- signing-example"):
+            return "\n".join(body)
+    raise LookupError("docs/triggers.md has no signing example")
+
+
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("curl")), reason="needs openssl and curl")
+async def test_the_documented_signing_example_is_accepted_once(settings: Settings) -> None:
+    script = _signing_example()
+    with LiveServer(create_app(settings)) as server:
+        async with httpx.AsyncClient(base_url=server.url, headers=bearer("admin")) as admin:
+            await create_procedure(admin, orders_doc())
+            made = await webhook(admin)
+        env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "SECRET": made["secret"]}
+        script = script.replace("http://localhost:8000", server.url)
+        answers = [subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=30)
+                   for _ in range(2)]
+        first, second = (json.loads(a.stdout) for a in answers)
+        assert first["outcome"] == "queued" and second["deduplicated"] is True
+        assert second["run_id"] == first["run_id"]
+        env["SECRET"] = "whsec_wrong"
+        refused = json.loads(subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                                            timeout=30).stdout)
+        assert refused["error"]["code"] == "invalid_signature"
