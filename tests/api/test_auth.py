@@ -198,6 +198,22 @@ async def test_a_project_key_acts_only_on_its_project(client: httpx.AsyncClient)
     assert (await client.get(f"/api/runs/{started.json()['run_id']}", headers=svc)).status_code == 200
 
 
+async def test_a_project_operator_manages_the_triggers_of_its_projects_procedures_only(
+        client: httpx.AsyncClient) -> None:
+    mine = (await client.post("/api/projects", json={"name": "mine"})).json()["id"]
+    await create_procedure(client, ckp("in_mine"), project_id=mine, status="active")
+    await create_procedure(client, ckp("elsewhere"), status="active")
+    schedule = {"trigger_type": "scheduled", "cron": "0 9 * * *"}
+    ours = (await client.post("/api/triggers", json={"procedure_id": "in_mine", **schedule})).json()["id"]
+    theirs = (await client.post("/api/triggers", json={"procedure_id": "elsewhere", **schedule})).json()["id"]
+    key = (await client.post("/api/keys", json={"name": "ops", "role": "operator", "project_id": mine})).json()["key"]
+    ops = _without_admin(client)
+    ops.headers["X-API-Key"] = key
+    assert (await ops.post(f"/api/triggers/{ours}/disable")).status_code == 200
+    assert_error(await ops.post(f"/api/triggers/{theirs}/disable"), 403)
+    assert_error(await ops.delete(f"/api/triggers/{theirs}"), 403)
+
+
 async def test_a_key_with_an_unknown_role_is_refused(client: httpx.AsyncClient) -> None:
     assert_error(await client.post("/api/keys", json={"name": "x", "role": "root"}), 422)
 

@@ -21,7 +21,7 @@ from langorch.auth.roles import RoleName, at_least
 from langorch.auth.users import identity_of
 from langorch.services.errors import Forbidden, RateLimited, Unauthenticated
 from langorch.settings import AuthSettings
-from langorch.store.models import Approval, Procedure, Run, StoredSecret, User
+from langorch.store.models import Approval, Procedure, Run, StoredSecret, TriggerRegistration, User
 
 SESSION_COOKIE = "langorch_session"
 CSRF_COOKIE = "langorch_csrf"
@@ -197,6 +197,9 @@ async def _project_of(request: Request, sessions: async_sessionmaker[AsyncSessio
             scope = await session.scalar(select(StoredSecret.scope)
                                          .where(StoredSecret.secret_id == params["secret_id"]))
             return scope or None
+        if "trigger_id" in params:
+            trigger = await session.get(TriggerRegistration, str(params["trigger_id"]))
+            return await _procedure_project(session, trigger.procedure_id, trigger.version) if trigger else None
         if "procedure_id" in params:
             return await _procedure_project(session, str(params["procedure_id"]), params.get("version"))
         if request.query_params.get("project_id"):
