@@ -15,8 +15,15 @@ from aiormq.abc import DeliveredMessage
 from pamqp.commands import Basic
 from pamqp.header import ContentHeader
 
-from langorch.scheduling.event_bus import EventConfigError, Message, compile_event_config, parse_address
+from langorch.scheduling.event_bus import (
+    EventConfigError,
+    Message,
+    check_event_config,
+    compile_event_config,
+    parse_address,
+)
 from langorch.scheduling.rabbitmq import amqp_message
+from langorch.services.errors import Invalid
 
 
 def _matches(body: Any, kind: str | None = None, **config: Any) -> bool:
@@ -115,6 +122,18 @@ def test_a_condition_in_the_ckp_expression_language_filters_too() -> None:
 def test_a_bad_filter_is_refused_naming_the_field(event_filter: Any, field: str, says: str) -> None:
     error = _error({"event_source": "redis://127.0.0.1/0?stream=s", "event_filter": event_filter})
     assert error.field == field and says in error.message
+
+
+def test_the_registration_check_answers_422_naming_the_field_under_config() -> None:
+    check_event_config({"event_config": {"event_source": "amqp://127.0.0.1/?queue=orders"}})
+    with pytest.raises(Invalid) as caught:
+        check_event_config({"event_config": {"event_source": "amqp://127.0.0.1/?queue=q",
+                                             "event_filter": {"amount": {"~": 1}}}})
+    assert caught.value.code == "invalid"  # 422 (api/errors.py)
+    assert caught.value.details == [{"field": "config.event_config.event_filter.amount",
+                                     "message": "unknown operator '~'; use one of ==, !=, <, <=, >, >=, in, not in, "
+                                                "contains, not contains, startswith, not startswith, endswith, "
+                                                "not endswith, matches, not matches or exists"}]
 
 
 def test_a_bad_event_type_is_refused() -> None:

@@ -83,7 +83,7 @@ from langorch.runtime.conditions import evaluate, truthy
 from langorch.runtime.errors import ConditionError, InputError
 from langorch.scheduling.leader import Lease
 from langorch.services import trigger_fire
-from langorch.services.errors import ServiceError
+from langorch.services.errors import Invalid, ServiceError
 from langorch.services.runtime_wiring import ServerRuntime
 from langorch.services.triggers import now
 from langorch.settings import EventBusSettings
@@ -92,7 +92,8 @@ from langorch.store.models import TriggerFire, TriggerRegistration
 log = logging.getLogger(__name__)
 
 __all__ = ["ADAPTERS", "EventAdapter", "EventAddress", "EventBusLoop", "EventConfigError", "EventRule", "Message",
-           "Subscription", "TriggerConsumer", "compile_event_config", "open_adapter", "parse_address"]
+           "Subscription", "TriggerConsumer", "check_event_config", "compile_event_config", "open_adapter",
+           "parse_address"]
 
 
 class EventConfigError(ValueError):
@@ -301,6 +302,16 @@ def compile_event_config(config: Mapping[str, Any] | None) -> EventRule:
     terms = _filter_terms(event_filter or {})
     condition = None if not terms else terms[0] if len(terms) == 1 else BoolOp("and", tuple(terms))
     return EventRule(address, types, condition)
+
+
+def check_event_config(config: Mapping[str, Any] | None) -> None:
+    """Raise ``Invalid`` (422, naming the field under ``config``) unless ``config`` holds a
+    usable ``event_config`` — for the registration check of ``event`` triggers."""
+    try:
+        compile_event_config(config)
+    except EventConfigError as exc:
+        where = f"config.{exc.field}"
+        raise Invalid(f"{where}: {exc.message}", details=[{"field": where, "message": exc.message}]) from None
 
 
 def body_digest(body: bytes) -> str:
