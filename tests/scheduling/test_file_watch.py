@@ -178,6 +178,9 @@ async def test_a_new_version_fires_again_when_modified_events_are_watched(
     await _watch(app, watchers, trigger_id)
     runs = await _runs_reach(app, 3)
     assert runs[2].input_vars["event"] == "modified" and runs[2].input_vars["size"] == path.stat().st_size
+    await watchers[-1].stop()
+    await _watch(app, watchers, trigger_id)  # untouched since: this version already ran
+    assert len(await _runs(app)) == 3
 
 
 async def test_a_modified_file_fires_nothing_when_only_created_is_watched(
