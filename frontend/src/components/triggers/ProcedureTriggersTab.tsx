@@ -140,10 +140,9 @@ export function ProcedureTriggersTab({ procedure: p }: { procedure: ProcedureDet
   const [mode, setMode] = useState<"view" | "new" | "edit">("view");
   const [secret, setSecret] = useState<{ triggerId: string; value: string } | null>(null);
   const [target, setTarget] = useState<TriggerRead | null>(null);
-  // Creating needs operator on the procedure's project; the routes of one trigger name no
-  // project, so changing one needs the global role.
+  // Operator on the procedure's project (the server resolves a trigger to its procedure's project).
   const mayCreate = perms.can("operator", p.project_id ?? null);
-  const mayOperate = perms.can("operator");
+  const mayOperate = mayCreate;
   const list = triggers.data?.items ?? [];
   const selectedId = params.get("trigger");
   const selected = list.find((t) => t.id === selectedId) ?? (mode === "new" ? null : (list[0] ?? null));

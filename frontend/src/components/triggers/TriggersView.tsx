@@ -25,7 +25,8 @@ export function TriggersView() {
   const state = params.get("state") ?? "";
   const triggers = useTriggers({ trigger_type: type, enabled: state === "enabled" ? true : state === "paused" ? false : null });
   const perms = useCan();
-  // The routes of one trigger name no project: pausing and firing need the global role.
+  // The list spans projects and its rows do not say theirs: actions here need the global role
+  // (a project operator pauses and fires from the procedure's Triggers tab).
   const mayOperate = perms.can("operator");
   const items = triggers.data?.items ?? [];
   return (

@@ -152,12 +152,18 @@ describe("procedure Triggers tab", () => {
     for (const control of ["new-trigger", "edit-trigger", "delete-trigger", "fire-trigger", "pause-trigger"]) expect(html).not.toContain(control);
   });
 
-  it("lets an operator of the procedure's project create, but not change a trigger (its routes name no project)", () => {
+  it("lets an operator of the procedure's project create, change and fire its triggers", () => {
     search.value = "";
     const html = renderAs(identity("viewer", { p1: "operator" }), <ProcedureTriggersTab procedure={PROCEDURE} />, tabCache([SCHEDULE]));
     expect(html).toContain('data-testid="new-trigger"');
-    expect(html).not.toContain("edit-trigger");
-    expect(html).not.toContain("fire-trigger");
+    expect(html).toContain("edit-trigger");
+    expect(html).toContain("fire-trigger");
+  });
+
+  it("gives an operator of another project nothing to change", () => {
+    search.value = "";
+    const html = renderAs(identity("viewer", { p2: "operator" }), <ProcedureTriggersTab procedure={PROCEDURE} />, tabCache([SCHEDULE]));
+    for (const control of ["new-trigger", "edit-trigger", "fire-trigger"]) expect(html).not.toContain(control);
   });
 
   it("shows a webhook's URL and a signing curl example without the secret; rotation for an operator", () => {
