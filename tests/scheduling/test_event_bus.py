@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy import select
 
+from langorch.scheduling import redis_streams
 from langorch.scheduling.event_bus import (
     EventBusLoop,
     Message,
@@ -269,6 +270,26 @@ async def _consume_until_failed(app: FastAPI, trigger_id: str) -> EventBusLoop:
     finally:
         await loop.stop()
     return loop
+
+
+async def test_redis_consumers_that_hold_nothing_and_fell_silent_are_removed_from_the_group(
+        app: FastAPI, client: httpx.AsyncClient, redis: Redis, stream: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    trigger_id = await _event_trigger(app, client, _redis_source(stream))
+    gone, busy = await _consumer(app, trigger_id, "worker-gone"), await _consumer(app, trigger_id, "worker-busy")
+    try:
+        await redis.xadd(stream, {"payload": json.dumps({"order_id": "K-1"})})
+        await gone.adapter.ack(await _receive_one(gone))
+        await redis.xadd(stream, {"payload": json.dumps({"order_id": "K-2"})})
+        await _receive_one(busy)  # still pending with it
+        await asyncio.sleep(0.05)
+        monkeypatch.setattr(redis_streams, "FORGET_IDLE_MS", 10)
+        fresh = await _consumer(app, trigger_id, "worker-fresh")
+        await fresh.stop()
+    finally:
+        await gone.stop()
+        await busy.stop()
+    left = await redis.xinfo_consumers(stream, f"langorch.trigger.{trigger_id}")
+    assert [c["name"] for c in left] == ["worker-busy"]
 
 
 async def test_redis_a_message_whose_inputs_are_invalid_is_recorded_as_failed_and_acked(

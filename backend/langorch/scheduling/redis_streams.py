@@ -7,6 +7,7 @@ entries come from ``XREADGROUP ... >``; an entry stays in the group's pending li
 it is acknowledged with ``XACK``. Entries left pending longer than ``claim_idle_s`` — by a
 consumer that died, or given back with :meth:`nack` — are taken over with ``XAUTOCLAIM``
 before new ones are read, so nothing received is lost when a leader stops halfway.
+Consumers that hold nothing and have been silent for an hour are removed from the group.
 
 An entry's body is the JSON in its ``payload`` field when it has one, else its fields as a
 JSON object of strings. Its dedupe key is its ``message_id`` field when the producer set
@@ -23,6 +24,7 @@ from redis.exceptions import ResponseError
 from langorch.scheduling.event_bus import Message, Subscription, decode_body
 
 PAYLOAD_FIELD = "payload"
+FORGET_IDLE_MS = 3_600_000
 
 
 class RedisStreamsAdapter:
@@ -57,6 +59,15 @@ class RedisStreamsAdapter:
             await client.aclose()
             raise
         self._redis = client
+        await self._forget_gone_consumers()
+
+    async def _forget_gone_consumers(self) -> None:
+        """Remove the group's consumers that hold nothing and have been silent for an hour:
+        every leader process reads under a name of its own, so they would pile up."""
+        for consumer in await self.redis.xinfo_consumers(self.stream, self.group):
+            if consumer["name"] != self.consumer and int(consumer["pending"]) == 0 \
+                    and int(consumer["idle"]) > FORGET_IDLE_MS:
+                await self.redis.xgroup_delconsumer(self.stream, self.group, consumer["name"])
 
     async def receive(self, *, max_messages: int, timeout_s: float) -> list[Message]:
         claimed = await self._reclaim(max_messages)
