@@ -143,3 +143,15 @@ async def test_activating_a_version_with_a_schedule_registers_it_and_deprecating
                               json={"status": "deprecated"})).status_code == 200
     async with _rt(app).sessions() as session:
         assert (await triggers.list_triggers(session, procedure_id="nightly"))[1] == 0
+
+
+async def test_a_version_whose_trigger_cannot_be_registered_does_not_become_active(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
+    watcher = {"type": "file_watch", "file_watch_config": {"path": "/etc", "pattern": "*.csv"}}
+    await create_procedure(client, ckp("outside", trigger=watcher), status="draft")
+    answer = await client.post("/api/procedures/outside/1.0.0/status", json={"status": "active"})
+    assert answer.status_code == 422, answer.text
+    assert "cannot be active" in answer.json()["error"]["message"]
+    assert (await client.get("/api/procedures/outside/1.0.0")).json()["status"] == "draft"
+    async with _rt(app).sessions() as session:
+        assert (await triggers.list_triggers(session, procedure_id="outside"))[1] == 0

@@ -275,5 +275,10 @@ async def sync_ckp_triggers(session: AsyncSession, ring: KeyRing | None, procedu
         try:
             await create(session, ring, {**wanted, "procedure_id": procedure_id, "version": active.version},
                          source="ckp", created_by="procedure")
-        except Invalid:
-            return  # the compiler already reported the trigger (CKP303); nothing to register
+        except Invalid as exc:
+            # A trigger the compiler accepts but this server cannot run (a watched folder outside
+            # the allowed roots, a chain that closes a cycle): the version does not become active.
+            fields = [{"field": f"trigger.{d.get('field')}", "message": d.get("message")}
+                      for d in (exc.details if isinstance(exc.details, list) else []) if isinstance(d, dict)]
+            raise Invalid(f"version {active.version} of {procedure_id!r} cannot be active: its trigger cannot be "
+                          f"registered ({exc.message})", details=fields or None) from exc
