@@ -73,6 +73,9 @@ async def test_a_registration_is_created_read_listed_changed_and_deleted(client:
     ({"cron": "61 * * * *"}, "cron"),
     ({"cron": "0 9 * * *", "timezone": "Mars/Olympus"}, "timezone"),
     ({"cron": None, "rrule": "FREQ=SOMETIMES"}, "rrule"),
+    ({"cron": "0 0 31 2 *"}, "cron"),  # never fires
+    ({"cron": None, "rrule": "FREQ=DAILY;INTERVAL=0"}, "rrule"),  # dateutil would search forever
+    ({"cron": None, "rrule": "FREQ=HOURLY;BYSETPOS=2"}, "rrule"),
     ({"cron": "0 9 * * *", "rrule": "FREQ=DAILY"}, "schedule"),
     ({"procedure_id": "nope"}, "procedure_id"),
     ({"trigger_type": "webhook", "cron": None,

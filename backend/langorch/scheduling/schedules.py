@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-from dateutil.rrule import rrulestr
+from croniter import CroniterBadDateError, croniter
+from dateutil.rrule import DAILY, SECONDLY, rrulestr
 
 MAX_CATCH_UP = 10_000
 """Missed instants looked at after downtime, at most (a per-minute schedule down for a week)."""
@@ -48,11 +48,17 @@ class Schedule:
             raise ScheduleError("cron", f"{self.cron!r} is not a cron expression: five fields (minute hour "
                                         "day-of-month month day-of-week), six with seconds first, or @hourly/"
                                         "@daily/@weekly/@monthly/@yearly")
+        if self.cron is not None:
+            try:
+                croniter(_croniter_form(self.cron), datetime(2000, 1, 1)).get_next(datetime)
+            except CroniterBadDateError:
+                raise ScheduleError("cron", f"{self.cron!r} never fires (no such date)") from None
         if self.rrule is not None:
             try:
-                _rule(self.rrule, datetime(2000, 1, 1))
+                rule = _rule(self.rrule, datetime(2000, 1, 1))
             except (ValueError, TypeError) as exc:
                 raise ScheduleError("rrule", f"not an RFC 5545 RRULE: {exc}") from exc
+            _check_bounded(rule)
         if self.at is not None and self.at.tzinfo is None:
             object.__setattr__(self, "at", self.at.replace(tzinfo=zone(self.timezone)))
 
@@ -126,6 +132,18 @@ def _rule(text: str, dtstart: datetime) -> object:
     if "DTSTART" in body.upper():
         raise ValueError("give the rule without DTSTART (the schedule starts from its registration)")
     return rrulestr(body, dtstart=dtstart)
+
+
+def _check_bounded(rule: object) -> None:
+    """Refuse rules whose next occurrence dateutil would search for without end (it looks
+    at every interval up to the year 9999 before giving up)."""
+    if int(getattr(rule, "_interval", 1)) < 1:
+        raise ScheduleError("rrule", "INTERVAL must be 1 or more")
+    freq = int(getattr(rule, "_freq", DAILY))
+    if freq >= SECONDLY:
+        raise ScheduleError("rrule", "FREQ=SECONDLY is finer than the scheduler; use MINUTELY or coarser")
+    if getattr(rule, "_bysetpos", None) and freq > DAILY:
+        raise ScheduleError("rrule", "BYSETPOS needs FREQ=DAILY or coarser")
 
 
 def _place(wall: datetime, tz: ZoneInfo) -> datetime:
