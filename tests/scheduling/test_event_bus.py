@@ -34,6 +34,7 @@ from langorch.scheduling.event_bus import (
 from langorch.scheduling.leader import Lease
 from langorch.scheduling.singletons import _registered
 from langorch.services import trigger_fire, triggers
+from langorch.services.errors import Invalid
 from langorch.services.runtime_wiring import ServerRuntime
 from langorch.settings import EventBusSettings
 from langorch.store.models import Run, RunEvent, TriggerFire, TriggerRegistration
@@ -368,9 +369,20 @@ async def test_a_deposed_leader_gives_the_message_back_instead_of_firing(
     assert await _runs(app) == [] and await _pending(redis, stream, trigger_id) == 1
 
 
+async def test_a_bad_address_is_refused_when_the_trigger_is_made(app: FastAPI, client: httpx.AsyncClient) -> None:
+    with pytest.raises(Invalid) as refused:
+        await _event_trigger(app, client, "kafka://127.0.0.1:9092/?topic=orders")
+    assert "event_config.event_source" in refused.value.message and "kafka" in refused.value.message
+
+
 async def test_a_registration_with_a_bad_address_says_why_in_its_history_once(
         app: FastAPI, client: httpx.AsyncClient) -> None:
-    trigger_id = await _event_trigger(app, client, "kafka://127.0.0.1:9092/?topic=orders")
+    trigger_id = await _event_trigger(app, client, "redis://127.0.0.1:6379/0?stream=orders")
+    async with _rt(app).sessions() as session:  # made before this server's rules, or edited in the database
+        reg = await session.get(TriggerRegistration, trigger_id)
+        assert reg is not None
+        reg.config = {"event_config": {"event_source": "kafka://127.0.0.1:9092/?topic=orders"}}
+        await session.commit()
     loop = EventBusLoop(_rt(app), None, consumer="worker-loop", settings=FAST)
     assert await loop.refresh() == set() and await loop.refresh() == set()
     async with _rt(app).sessions() as session:

@@ -65,6 +65,9 @@ def check(reg: TriggerRegistration) -> None:
     elif reg.trigger_type == "run_completed":  # source procedure, statuses, filter (services/chains.py)
         from langorch.services.chains import chain_config
         chain_config(reg.config)
+    elif reg.trigger_type == "event":  # a broker address LangOrch consumes, type patterns, filter
+        from langorch.scheduling.event_bus import check_event_config
+        check_event_config(reg.config)
 
 
 def arm(reg: TriggerRegistration, at: datetime | None = None) -> None:
