@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from langorch.runtime.errors import InputError
+from langorch.runtime.errors import InputError, TemplateError
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.templating import render
 from langorch.services import runs as run_service
@@ -58,7 +58,11 @@ def map_inputs(reg: TriggerRegistration, payload: Any, fired_at: datetime) -> di
     if reg.input_mapping:
         scope = {"payload": payload, "trigger": {"id": reg.id, "type": reg.trigger_type, "name": reg.name},
                  "fired_at": fired_at.isoformat()}
-        rendered = render(dict(reg.input_mapping), scope, where=f"trigger {reg.id!r} input_mapping")
+        try:
+            rendered = render(dict(reg.input_mapping), scope, where=f"trigger {reg.id!r} input_mapping")
+        except TemplateError as exc:  # the payload lacks what the mapping reads: the sender's mistake (422)
+            raise Invalid(f"input_mapping: {exc}", details=[{"field": "input_mapping", "message": str(exc)}]) \
+                from exc
         return dict(rendered) if isinstance(rendered, Mapping) else {}
     if reg.trigger_type == "run_completed" and isinstance(payload, Mapping):
         payload = payload.get("outputs")  # a chain starts with its source run's outputs (services/chains.py)
