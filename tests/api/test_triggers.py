@@ -81,6 +81,7 @@ async def test_a_registration_is_created_read_listed_changed_and_deleted(client:
     ({"trigger_type": "webhook", "cron": None,
       "config": {"webhook_config": {"allowed_sources": ["10.0.0.0/8", "partner.example"]}}},
      "config.webhook_config.allowed_sources"),
+    ({"trigger_type": "webhook", "cron": None, "config": {"webhook_config": ["x"]}}, "config.webhook_config"),
 ])
 async def test_a_registration_that_does_not_check_out_is_422_naming_the_field(
         client: httpx.AsyncClient, orders: None, fields: dict[str, Any], field: str) -> None:
@@ -198,6 +199,8 @@ async def test_next_fires_cross_the_dst_changes_once_each_in_utc_and_local_time(
     none = (await client.get(f"/api/triggers/{hook['id']}/next-fires")).json()
     assert none["fires"] == [] and none["description"] is None
     assert_error(await client.get(f"/api/triggers/{made['id']}/next-fires", params={"n": 0}), 422)
+    assert_error(await client.get(f"/api/triggers/{made['id']}/next-fires",
+                                  params={"after": "0001-01-01T00:00:00Z"}), 422)
 
 
 async def test_history_lists_fires_newest_first_and_pages(client: httpx.AsyncClient, orders: None) -> None:

@@ -260,6 +260,21 @@ async def test_a_body_that_is_no_inputs_is_422_with_the_field(
     assert (await stored(sessions))[0] == 0
 
 
+async def test_the_input_mapping_reads_the_body_and_a_body_it_cannot_read_is_422(
+        anonymous: httpx.AsyncClient, client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> None:
+    await create_procedure(client, orders_doc())
+    made = await webhook(client, input_mapping={"order_id": "{{ payload.order.id }}"})
+    accepted = await anonymous.post(URL, **signed(made["secret"], {"order": {"id": "ORD-9"}, "noise": 1}))
+    assert accepted.status_code == 202, accepted.text
+    run = (await client.get(f"/api/runs/{accepted.json()['run_id']}")).json()
+    assert run["input_vars"] == {"order_id": "ORD-9"}
+    error = assert_error(await anonymous.post(URL, **signed(made["secret"], {"orders": []})), 422)
+    assert [d["field"] for d in error["details"]] == ["input_mapping"]
+    history = (await client.get(f"/api/triggers/{made['id']}/history")).json()
+    assert [h["outcome"] for h in history] == ["failed", "queued"]
+    assert (await stored(sessions))[0] == 1
+
+
 async def test_the_users_check_signed_twice_is_one_run_and_badly_signed_is_401(settings: Settings) -> None:
     """What the issue asks a user to try, with curl-equivalent requests to a real server."""
     with LiveServer(create_app(settings)) as server:

@@ -29,7 +29,7 @@ from langorch.api.schemas.triggers import (
 )
 from langorch.scheduling.schedules import ScheduleError, describe, zone
 from langorch.services import trigger_fire, triggers
-from langorch.services.errors import Conflict
+from langorch.services.errors import Conflict, Invalid
 from langorch.services.secret_store import keyring_for
 from langorch.services.webhooks import check_sources
 from langorch.store.models import TriggerRegistration
@@ -69,7 +69,10 @@ def _fields(body: TriggerCreate | TriggerUpdate, sent: set[str], timezone: str |
         with contextlib.suppress(ScheduleError):  # the service names the timezone field
             fields["at"] = at.replace(tzinfo=zone(fields.get("timezone", timezone)))
     config = fields.get("config")
-    if isinstance(config, dict) and isinstance(config.get("webhook_config"), dict):
+    if isinstance(config, dict) and "webhook_config" in config:
+        if not isinstance(config["webhook_config"], dict):
+            raise Invalid("config.webhook_config: an object", details=[{"field": "config.webhook_config",
+                                                                       "message": "an object"}])
         check_sources(config["webhook_config"].get("allowed_sources"))
     return fields
 
@@ -185,6 +188,9 @@ async def next_fires(
     schedule = triggers.schedule_of(reg)
     start = after or datetime.now(UTC)
     start = start if start.tzinfo is not None else start.replace(tzinfo=UTC)
+    if not 1970 <= start.year <= 9000:
+        raise Invalid("after: between the years 1970 and 9000",
+                      details=[{"field": "after", "message": "between the years 1970 and 9000"}])
     instants = schedule.upcoming(start, n) if schedule is not None else []
     tz = zone(tz_name)
     return NextFires(trigger_id=reg.id, enabled=reg.enabled, timezone=tz_name,
