@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
-from dateutil.rrule import DAILY, SECONDLY, rrulestr
+from dateutil.rrule import DAILY, rrulestr
 
 MAX_CATCH_UP = 10_000
 """Missed instants looked at after downtime, at most (a per-minute schedule down for a week)."""
@@ -139,10 +139,7 @@ def _check_bounded(rule: object) -> None:
     at every interval up to the year 9999 before giving up)."""
     if int(getattr(rule, "_interval", 1)) < 1:
         raise ScheduleError("rrule", "INTERVAL must be 1 or more")
-    freq = int(getattr(rule, "_freq", DAILY))
-    if freq >= SECONDLY:
-        raise ScheduleError("rrule", "FREQ=SECONDLY is finer than the scheduler; use MINUTELY or coarser")
-    if getattr(rule, "_bysetpos", None) and freq > DAILY:
+    if getattr(rule, "_bysetpos", None) and int(getattr(rule, "_freq", DAILY)) > DAILY:
         raise ScheduleError("rrule", "BYSETPOS needs FREQ=DAILY or coarser")
 
 
