@@ -15,6 +15,7 @@ import pytest
 from langorch.api.app import create_app
 from langorch.cli import main
 from langorch.settings import DatabaseSettings, Settings, WorkerSettings
+from tests.api.conftest import pg_migrated, pg_url  # noqa: F401
 from tests.api.run_support import doc, end
 from tests.auth_support import bearer
 
@@ -43,8 +44,10 @@ def _api(url: str, calls: list[tuple[str, str, Any]], *, worker: bool = False,
     return asyncio.run(go())
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        return str(request.getfixturevalue("pg_url"))
     url = f"sqlite+aiosqlite:///{tmp_path / 'triggers.db'}"
     assert main(["migrate", "--db", url]) == 0
     return url

@@ -97,17 +97,26 @@ def cmd_fire(args: argparse.Namespace) -> int:
 
 
 async def _fire(settings: Any, trigger_id: str, payload: dict[str, Any]) -> int:
+    from langorch.runtime.context import Services
     from langorch.runtime.errors import InputError
+    from langorch.runtime.runner import Runner
     from langorch.services import trigger_fire, triggers
     from langorch.services.errors import ServiceError
-    from langorch.services.runtime_wiring import open_runtime
+    from langorch.services.events import DbEventSink
+    from langorch.services.hub import Hub
+    from langorch.services.runtime_wiring import IrCache, ServerRuntime
     from langorch.store.db import make_engine, make_sessionmaker
 
     async with AsyncExitStack() as stack:
         engine = make_engine(settings.db.url)
         stack.push_async_callback(engine.dispose)
         sessions = make_sessionmaker(engine)
-        rt = await open_runtime(settings, sessions, stack)
+        # Queuing a run needs the procedure cache and the event sink only: no checkpointer,
+        # no clients (the worker that runs it has its own). Workers poll, so none is woken.
+        hub = Hub()
+        sink = DbEventSink(sessions, hub)
+        rt = ServerRuntime(settings=settings, sessions=sessions, hub=hub, sink=sink, cache=IrCache(),
+                           checkpointer=None, runner=Runner(Services(events=sink), None))
         async with sessions() as session:
             try:
                 reg = await triggers.get(session, trigger_id)
