@@ -306,3 +306,15 @@ async def test_switching_auth_off_makes_every_caller_the_local_admin(db_path: Pa
     async with _client(_settings(db_path, enabled=False)) as http:
         assert (await http.get("/api/auth/me")).json()["role"] == "admin"
         assert (await http.post("/api/projects", json={"name": "x"})).status_code == 201
+
+
+async def test_a_flood_of_badly_signed_webhooks_from_one_address_gets_429(db_path: Path) -> None:
+    async with _client(_settings(db_path, rate_limit_per_minute=60), headers=bearer("admin")) as http:
+        await create_procedure(http, ckp("hooked"), status="active")
+        made = await http.post("/api/triggers", json={"procedure_id": "hooked", "trigger_type": "webhook"})
+        assert made.status_code == 201, made.text
+        anonymous = _without_admin(http)
+        statuses = [(await anonymous.post("/api/triggers/webhook/hooked", content=b"{}",
+                                          headers={"X-LangOrch-Signature": "sha256=" + "0" * 64})).status_code
+                    for _ in range(20)]
+        assert statuses[:15] == [401] * 15 and statuses[-1] == 429

@@ -83,10 +83,10 @@ async def authorize(request: Request) -> None:
     try:
         identity = await _authenticate(request, auth, sessions)
     except Unauthenticated:
-        _rate_limit_address(request, auth)
+        rate_limit_address(request, auth)
         raise
     if identity is None:
-        _rate_limit_address(request, auth)
+        rate_limit_address(request, auth)
         raise Unauthenticated("sign in, or send a bearer token (Authorization: Bearer …) or an API key (X-API-Key)")
     request.state.identity = identity
     _rate_limit(auth, identity)
@@ -125,7 +125,7 @@ def _rate_limit(auth: AuthRuntime, identity: Identity) -> None:
         raise RateLimited(f"too many requests from {identity.name}; retry in {wait:.1f} s", retry_after=wait)
 
 
-def _rate_limit_address(request: Request, auth: AuthRuntime) -> None:
+def rate_limit_address(request: Request, auth: AuthRuntime) -> None:
     """Callers without a valid credential share one bucket per address: a flood of bad
     credentials gets 429 (not recorded) instead of one audited 401 each."""
     if auth.requests is None:

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response, status
 
 from langorch.api.deps import Ctx, Session
+from langorch.api.guard import auth_runtime, rate_limit_address
 from langorch.api.runtime_deps import Runtime
 from langorch.api.schemas.common import error_responses
 from langorch.api.schemas.triggers import WebhookAccepted
 from langorch.services import webhooks as service
+from langorch.services.errors import Unauthenticated
 from langorch.services.secret_store import keyring_for
 
 router = APIRouter(prefix="/triggers/webhook", tags=["triggers"])
@@ -49,10 +51,16 @@ async def receive_webhook(
     delivery = service.Delivery(body=await request.body(), signature=x_langorch_signature,
                                 timestamp=x_langorch_timestamp, idempotency_key=idempotency_key,
                                 source=request.client.host if request.client else None)
-    reg, fired = await service.deliver(
-        session, rt, keyring_for(ctx.settings.secrets), procedure_id, trigger, delivery,
-        service.Freshness(now=time.time(), tolerance_s=settings.timestamp_tolerance_s,
-                          require_timestamp=settings.require_timestamp))
+    try:
+        reg, fired = await service.deliver(
+            session, rt, keyring_for(ctx.settings.secrets), procedure_id, trigger, delivery,
+            service.Freshness(now=time.time(), tolerance_s=settings.timestamp_tolerance_s,
+                              require_timestamp=settings.require_timestamp))
+    except Unauthenticated:
+        # Badly signed deliveries share the per-address bucket of unauthenticated callers: a flood
+        # of them gets 429 (not audited) rather than one audited 401 each.
+        rate_limit_address(request, auth_runtime(request))
+        raise
     deduplicated = fired.outcome == "deduplicated"
     if deduplicated:
         response.status_code = status.HTTP_200_OK
