@@ -436,11 +436,11 @@ class TriggerConsumer:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, timeout=10)  # a client that swallows the cancel must not hang us
             self._task = None
         with contextlib.suppress(Exception):
-            await self.adapter.close()
+            await asyncio.wait_for(self.adapter.close(), timeout=10)
 
     async def _run(self) -> None:
         backoff = self.settings.retry_s

@@ -16,6 +16,8 @@ one (a producer that retries ``XADD`` then creates no second run), else
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from redis.asyncio import Redis
@@ -25,6 +27,8 @@ from langorch.scheduling.event_bus import Message, Subscription, decode_body
 
 PAYLOAD_FIELD = "payload"
 FORGET_IDLE_MS = 3_600_000
+
+log = logging.getLogger(__name__)
 
 
 class RedisStreamsAdapter:
@@ -48,7 +52,9 @@ class RedisStreamsAdapter:
     async def connect(self) -> None:
         if self._redis is not None:
             return
-        client = Redis.from_url(self.url, decode_responses=True)
+        # A socket timeout well above the longest blocking read: a dead connection fails instead
+        # of hanging a consumer (or its shutdown) for ever.
+        client = Redis.from_url(self.url, decode_responses=True, socket_connect_timeout=5, socket_timeout=30)
         try:
             await client.xgroup_create(self.stream, self.group, id=self.start, mkstream=True)
         except ResponseError as exc:
@@ -104,7 +110,10 @@ class RedisStreamsAdapter:
     async def close(self) -> None:
         client, self._redis = self._redis, None
         if client is not None:
-            await client.aclose()
+            try:  # a connection left mid-read by a cancelled XREADGROUP must not hang the shutdown
+                await asyncio.wait_for(client.aclose(), timeout=5)
+            except (TimeoutError, OSError):
+                log.warning("redis connection for %r did not close cleanly", self.stream)
 
 
 def _streams(answer: Any) -> list[tuple[str, list[tuple[str, dict[str, str] | None]]]]:
