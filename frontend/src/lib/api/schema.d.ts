@@ -2857,6 +2857,11 @@ export type components = {
             output_vars?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Payload Hash
+             * @description SHA-256 of the trigger's payload.
+             */
+            payload_hash?: string | null;
             /** Procedure Id */
             procedure_id: string;
             /** Procedure Version */
@@ -2894,6 +2899,11 @@ export type components = {
              * @default 0
              */
             total_prompt_tokens: number;
+            /**
+             * Trigger Id
+             * @description The trigger registration that started the run.
+             */
+            trigger_id?: string | null;
             /** Trigger Type */
             trigger_type: string;
             /** Triggered By */
