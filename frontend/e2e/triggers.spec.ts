@@ -70,6 +70,10 @@ test("an operator makes a per-minute schedule on a procedure and sees its next f
     await expect(form.getByTestId("trigger-timezone")).toHaveAttribute("aria-invalid", "true");
   });
   await form.getByTestId("trigger-timezone").fill("Europe/Berlin");
+  await test.step("before saving, the form previews the schedule in words and its next fire times", async () => {
+    await expect(form.getByTestId("schedule-preview-description")).toHaveText("every minute (Europe/Berlin)");
+    await expect(form.getByTestId("schedule-preview-fire")).toHaveCount(10);
+  });
   await form.getByTestId("trigger-overlap").selectOption("skip");
   await form.getByTestId("save-trigger").click();
   await expect(form).toHaveCount(0);

@@ -254,3 +254,17 @@ async def test_a_trigger_from_the_ckp_keeps_what_the_ckp_says(client: httpx.Asyn
                                                                 "overlap": "skip"})
     assert same.status_code == 200 and same.json()["max_concurrent"] == 1
     assert (await client.post(f"/api/triggers/{reg['id']}/disable")).json()["enabled"] is False
+
+
+async def test_an_unsaved_schedule_is_previewed_with_its_description_and_fire_times(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/triggers/preview", json={"cron": "30 2 * * *", "timezone": "Europe/Berlin",
+                                                              "n": 3})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["description"] == "every day at 02:30 (Europe/Berlin)" and len(body["fires"]) == 3
+    assert all(f["local"][11:16] in ("02:30", "03:30") for f in body["fires"])
+    error = assert_error(await client.post("/api/triggers/preview", json={"cron": "61 * * * *"}), 422)
+    assert error["details"][0]["field"] == "cron"
+    assert_error(await client.post("/api/triggers/preview", json={"timezone": "Mars/Olympus", "cron": "* * * * *"}),
+                 422)
+    assert (await client.get("/api/audit", params={"action": "trigger.preview"})).json() == []

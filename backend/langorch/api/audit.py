@@ -70,6 +70,7 @@ def _route(action: str, subject_type: str | None = None, **kw: Any) -> AuditRout
 ACTIONS: dict[tuple[str, str], AuditRoute] = {
     ("POST", "/api/procedures/validate"): _route("procedure.validate", skip=True),
     ("POST", "/api/procedures/{}/{}/explain"): _route("procedure.explain", skip=True),
+    ("POST", "/api/triggers/preview"): _route("trigger.preview", skip=True),
     ("POST", "/api/procedures"): _route("procedure.import", "procedure", subject_from_answer="procedure_id",
                                         from_answer={"version": "version", "status": "status",
                                                      "unchanged": "unchanged"}),

@@ -64,6 +64,7 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("GET", "/api/triggers/{trigger_id}"): "viewer",
     ("GET", "/api/triggers/{trigger_id}/next-fires"): "viewer",
     ("GET", "/api/triggers/{trigger_id}/history"): "viewer",
+    ("POST", "/api/triggers/preview"): "viewer",
     # deciding approvals (a node may narrow it further: approval_level, approvers, approver_groups)
     ("POST", "/api/approvals/{approval_id}/decision"): "approver",
     # writing procedures; starting runs (production runs need operator: checked in the route)

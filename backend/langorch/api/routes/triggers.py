@@ -19,6 +19,8 @@ from langorch.api.schemas.triggers import (
     FireResult,
     FireTime,
     NextFires,
+    SchedulePreview,
+    SchedulePreviewRequest,
     SecretRotated,
     TriggerCreate,
     TriggerCreated,
@@ -27,7 +29,7 @@ from langorch.api.schemas.triggers import (
     TriggerType,
     TriggerUpdate,
 )
-from langorch.scheduling.schedules import ScheduleError, describe, zone
+from langorch.scheduling.schedules import Schedule, ScheduleError, describe, zone
 from langorch.services import trigger_fire, triggers
 from langorch.services.errors import Conflict, Invalid
 from langorch.services.secret_store import keyring_for
@@ -172,6 +174,21 @@ async def fire_trigger(
                                      idempotency_key=idempotency_key or f"manual:{uuid.uuid4().hex}")
     return FireResult.model_validate({"outcome": result.outcome, "run_id": result.run_id, "detail": result.detail,
                                       "fire_id": result.fire_id, "created": result.created})
+
+
+@router.post("/preview", response_model=SchedulePreview, responses=error_responses(422))
+async def preview_schedule(body: SchedulePreviewRequest) -> SchedulePreview:
+    """A schedule being edited, before it is saved: its description and next ``n`` fire times
+    (changes nothing). 422 names the field that does not check out."""
+    try:
+        schedule = Schedule(cron=body.cron or None, rrule=body.rrule or None, at=body.at, timezone=body.timezone)
+        instants = schedule.upcoming(datetime.now(UTC), body.n)
+    except ScheduleError as exc:
+        raise Invalid(f"{exc.field}: {exc.message}", details=[{"field": exc.field, "message": exc.message}]) \
+            from exc
+    tz = zone(body.timezone)
+    return SchedulePreview(timezone=body.timezone, description=describe(schedule),
+                           fires=[FireTime(utc=i, local=i.astimezone(tz)) for i in instants])
 
 
 @router.get("/{trigger_id}/next-fires", response_model=NextFires, responses=error_responses(404, 422))

@@ -145,6 +145,23 @@ class NextFires(BaseModel):
     fires: list[FireTime]
 
 
+class SchedulePreviewRequest(BaseModel):
+    """A schedule not saved yet: exactly one of cron, rrule, at."""
+
+    model_config = ConfigDict(extra="forbid")
+    cron: str | None = Field(default=None, max_length=200)
+    rrule: str | None = Field(default=None, max_length=2000)
+    at: datetime | None = None
+    timezone: str = Field(default="UTC", max_length=64)
+    n: int = Field(default=10, ge=1, le=100)
+
+
+class SchedulePreview(BaseModel):
+    timezone: str
+    description: str
+    fires: list[FireTime]
+
+
 class TriggerFireRead(ApiModel):
     id: int
     trigger_id: str

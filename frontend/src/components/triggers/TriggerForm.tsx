@@ -4,6 +4,7 @@ import { useId, useMemo, useState, type SyntheticEvent } from "react";
 import { Button } from "@/components/ui/Button";
 import { SelectField, TextAreaField, TextField } from "@/components/ui/Field";
 import { useSaveTrigger } from "@/hooks/useSaveTrigger";
+import { useSchedulePreview } from "@/hooks/useSchedulePreview";
 import { useToast } from "@/hooks/useToast";
 import { ApiError, errorMessage } from "@/lib/api/errors";
 import type { TriggerCreated, TriggerRead } from "@/lib/api/models";
@@ -62,7 +63,7 @@ function Check({ label, checked, onChange, disabled, hint, testId }: { label: st
 /**
  * Creates a trigger on `procedureId`, or edits `trigger`. A schedule is cron, RRULE or one
  * time, on the wall clock of an IANA timezone; its description and next fire times come
- * from the server once saved (the API has no preview of an unsaved schedule). Webhooks,
+ * from the server as it is edited (POST /api/triggers/preview, debounced). Webhooks,
  * events, file watches and chains have their settings as plain fields of `config`. A
  * trigger derived from the CKP only changes its policies here.
  */
@@ -214,9 +215,7 @@ export function TriggerForm({
               </datalist>
             </div>
           </div>
-          <p className="mt-3 text-xs text-slate-600 dark:text-slate-400">
-            The server&apos;s description of the schedule and its next 10 fire times show once it is saved.
-          </p>
+          <SchedulePreviewBox draft={draft} atInstant={atInstant} />
         </fieldset>
       ) : null}
 
@@ -354,5 +353,36 @@ export function TriggerForm({
         </Button>
       </div>
     </form>
+  );
+}
+
+
+/** The server's words and next 10 fire times for the schedule as it stands in the form. */
+function SchedulePreviewBox({ draft, atInstant }: { draft: TriggerDraft; atInstant: string | null }) {
+  const input =
+    draft.scheduleKind === "cron" && draft.cron.trim()
+      ? { cron: draft.cron.trim(), timezone: draft.timezone }
+      : draft.scheduleKind === "rrule" && draft.rrule.trim()
+        ? { rrule: draft.rrule.trim(), timezone: draft.timezone }
+        : draft.scheduleKind === "at" && atInstant
+          ? { at: atInstant, timezone: draft.timezone }
+          : null;
+  const preview = useSchedulePreview(input);
+  if (input === null) return <p className="mt-3 text-xs text-slate-600 dark:text-slate-400">Enter a schedule to see when it fires.</p>;
+  if (preview.isPending) return <p className="mt-3 text-xs text-slate-600 dark:text-slate-400">Computing the next fire times…</p>;
+  if (preview.isError) return <p className="mt-3 text-xs text-red-700 dark:text-red-300" data-testid="schedule-preview-error">{errorMessage(preview.error)}</p>;
+  return (
+    <div className="mt-3 text-sm" data-testid="schedule-preview">
+      <p className="mb-1">
+        Fires <strong data-testid="schedule-preview-description">{preview.data.description}</strong>. Next {preview.data.fires.length}:
+      </p>
+      <ol className="grid gap-0.5 text-xs sm:grid-cols-2">
+        {preview.data.fires.map((f) => (
+          <li key={f.utc} data-testid="schedule-preview-fire">
+            <time dateTime={f.local}>{formatInZone(f.utc, preview.data.timezone)}</time>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

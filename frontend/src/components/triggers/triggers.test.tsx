@@ -200,7 +200,7 @@ describe("trigger form", () => {
     expect(html).toContain('data-testid="trigger-overlap"');
     expect(html).toContain('data-testid="trigger-max-concurrent"');
     expect(html).not.toContain('data-testid="trigger-dedupe"');
-    expect(html).toContain("next 10 fire times show once it is saved");
+    expect(html).toContain("Enter a schedule to see when it fires.");
   });
 
   it("edits a webhook's dedupe window, concurrency and allowed sources, with its type fixed", () => {

@@ -1291,6 +1291,27 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/triggers/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Schedule
+         * @description A schedule being edited, before it is saved: its description and next ``n`` fire times
+         *     (changes nothing). 422 names the field that does not check out.
+         */
+        post: operations["preview_schedule_api_triggers_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/triggers/webhook/{procedure_id}": {
         parameters: {
             query?: never;
@@ -2923,6 +2944,37 @@ export type components = {
             input_vars?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /** SchedulePreview */
+        SchedulePreview: {
+            /** Description */
+            description: string;
+            /** Fires */
+            fires: components["schemas"]["FireTime"][];
+            /** Timezone */
+            timezone: string;
+        };
+        /**
+         * SchedulePreviewRequest
+         * @description A schedule not saved yet: exactly one of cron, rrule, at.
+         */
+        SchedulePreviewRequest: {
+            /** At */
+            at?: string | null;
+            /** Cron */
+            cron?: string | null;
+            /**
+             * N
+             * @default 10
+             */
+            n: number;
+            /** Rrule */
+            rrule?: string | null;
+            /**
+             * Timezone
+             * @default UTC
+             */
+            timezone: string;
         };
         /** SecretCreate */
         SecretCreate: {
@@ -6791,6 +6843,39 @@ export interface operations {
             };
             /** @description Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    preview_schedule_api_triggers_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
