@@ -138,15 +138,15 @@ function mapNodes(doc: CkpDoc, fn: (id: string, node: JsonObject) => JsonObject 
   if (Array.isArray(raw)) {
     let changed = false;
     const next: unknown[] = [];
-    raw.forEach((node, index) => {
+    for (const [index, node] of (raw as readonly unknown[]).entries()) {
       if (!isObject(node)) {
         next.push(node);
-        return;
+        continue;
       }
       const out = fn(listId(node, index), node);
       if (out !== node) changed = true;
       if (out) next.push(out);
-    });
+    }
     return changed ? withGraph(doc, { ...graph, nodes: next }) : doc;
   }
   if (!isObject(raw)) return doc;
@@ -245,14 +245,14 @@ const FIELD_PORTS: Record<string, string> = {
 };
 
 function setIn(list: unknown, index: number, fn: (item: JsonObject) => JsonObject): unknown[] {
-  if (!Array.isArray(list) || !isObject(list[index])) throw new BuilderError(`no such port (item ${String(index)})`);
-  return list.map((item, i) => (i === index && isObject(item) ? fn(item) : item));
+  const items: readonly unknown[] = Array.isArray(list) ? list : [];
+  if (!isObject(items[index])) throw new BuilderError(`no such port (item ${String(index)})`);
+  return items.map((item, i) => (i === index && isObject(item) ? fn(item) : item));
 }
 
 function without(obj: JsonObject, key: string): JsonObject {
   if (!(key in obj)) return obj;
-  const { [key]: _dropped, ...rest } = obj;
-  return rest;
+  return Object.fromEntries(Object.entries(obj).filter(([k]) => k !== key));
 }
 
 /** `node` with port `portId` pointing at `target` (null clears it). */
@@ -427,7 +427,7 @@ function insertNodes(doc: CkpDoc, added: readonly DocNode[]): CkpDoc {
   const graph = graphOf(doc);
   const raw = graph.nodes;
   let nodes: unknown;
-  if (Array.isArray(raw)) nodes = [...raw, ...added.map((a) => nodeForDialect(doc, a.id, a.node))];
+  if (Array.isArray(raw)) nodes = [...(raw as readonly unknown[]), ...added.map((a) => nodeForDialect(doc, a.id, a.node))];
   else nodes = { ...(isObject(raw) ? raw : {}), ...Object.fromEntries(added.map((a) => [a.id, a.node])) };
   let next = withGraph(doc, { ...graph, nodes });
   const first = added[0];
@@ -436,7 +436,7 @@ function insertNodes(doc: CkpDoc, added: readonly DocNode[]): CkpDoc {
 }
 
 export function addNode(doc: CkpDoc, type: CkpNodeType, position: Position): { doc: CkpDoc; id: string } {
-  if (!NODE_TYPES.includes(type)) throw new BuilderError(`unknown node type "${String(type)}"`);
+  if (!NODE_TYPES.includes(type)) throw new BuilderError(`unknown node type "${type}"`);
   const id = freshId(new Set(listNodes(doc).map((n) => n.id)), type);
   const node = withPosition(skeleton(type, id), position);
   return { doc: insertNodes(doc, [{ id, node }]), id };
@@ -499,7 +499,7 @@ export function renameNode(doc: CkpDoc, from: string, to: string): CkpDoc {
   const raw = graph.nodes;
   let nodes: unknown;
   if (Array.isArray(raw)) {
-    nodes = raw.map((node, index) => {
+    nodes = (raw as readonly unknown[]).map((node, index) => {
       if (!isObject(node)) return node;
       let out = mapReferences(node, follow);
       if (listId(node, index) === from) out = "id" in node || !("node_id" in node) ? { ...out, id: to } : { ...out, node_id: to };
