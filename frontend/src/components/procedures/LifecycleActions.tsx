@@ -1,8 +1,9 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { Button } from "@/components/ui/Button";
+import { Button, buttonClass } from "@/components/ui/Button";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { useCan } from "@/hooks/useCan";
 import { useDeleteProcedure } from "@/hooks/useDeleteProcedure";
@@ -13,6 +14,7 @@ import type { ProcedureDetail, ProcedureStatus } from "@/lib/api/models";
 import { plural } from "@/lib/format/format";
 import { RUN_MODES } from "@/lib/format/labels";
 import { allowedRunModes } from "@/lib/auth/roles";
+import { builderHref } from "@/lib/builder/links";
 
 const NEXT: Record<ProcedureStatus, { status: ProcedureStatus; label: string }[]> = {
   draft: [{ status: "active", label: "Activate" }],
@@ -48,6 +50,11 @@ export function LifecycleActions({ procedure: p, onRun }: { procedure: Procedure
           {n.label}
         </Button>
       ))}
+      {perms.can("author", project) ? (
+        <Link href={builderHref({ kind: "version", procedureId: p.procedure_id, version: p.version })} className={buttonClass("secondary")} data-testid="open-in-builder">
+          Open in builder
+        </Link>
+      ) : null}
       {perms.can("operator", project) ? (
         <Button variant="danger" onClick={() => setConfirm(true)} data-testid="delete-procedure">
           Delete version

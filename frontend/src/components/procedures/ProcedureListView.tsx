@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { NewProcedureChooser } from "@/components/builder/NewProcedureChooser";
 import { buttonClass } from "@/components/ui/Button";
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { SelectField, TextField } from "@/components/ui/Field";
@@ -40,9 +41,12 @@ export function ProcedureListView() {
         subtitle="CKP procedures this server can run. Newest version of each is shown."
         actions={
           perms.canAnywhere("author") ? (
-            <Link href="/procedures/import" className={buttonClass("primary")} data-testid="import-procedure-link">
-              Import procedure
-            </Link>
+            <>
+              <NewProcedureChooser />
+              <Link href="/procedures/import" className={buttonClass("secondary")} data-testid="import-procedure-link">
+                Import procedure
+              </Link>
+            </>
           ) : null
         }
       />

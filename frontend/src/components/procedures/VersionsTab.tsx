@@ -7,9 +7,11 @@ import { SelectField } from "@/components/ui/Field";
 import { Card, Loading } from "@/components/ui/Page";
 import { StatusBadge } from "@/components/ui/StatusBadge";
 import { Time } from "@/components/ui/Time";
+import { useCan } from "@/hooks/useCan";
 import { useProcedure } from "@/hooks/useProcedure";
 import { useProcedureVersions } from "@/hooks/useProcedureVersions";
 import type { ProcedureDetail } from "@/lib/api/models";
+import { builderHref } from "@/lib/builder/links";
 import { procedureHref } from "@/lib/format/links";
 import { VersionDiff } from "./VersionDiff";
 
@@ -21,6 +23,8 @@ export function VersionsTab({ procedure: p }: { procedure: ProcedureDetail }) {
   const leftVersion = left || items.find((v) => v.version !== right)?.version || p.version;
   const a = useProcedure(p.procedure_id, leftVersion);
   const b = useProcedure(p.procedure_id, right);
+  const perms = useCan();
+  const mayEdit = perms.can("author", p.project_id ?? null);
   if (versions.isPending) return <Loading />;
   if (versions.isError) return <ErrorBox error={versions.error} />;
   return (
@@ -34,7 +38,8 @@ export function VersionsTab({ procedure: p }: { procedure: ProcedureDetail }) {
               <th scope="col" className="pr-3">Status</th>
               <th scope="col" className="pr-3">Runs</th>
               <th scope="col" className="pr-3">IR hash</th>
-              <th scope="col">Created</th>
+              <th scope="col" className="pr-3">Created</th>
+              {mayEdit ? <th scope="col"><span className="sr-only">Builder</span></th> : null}
             </tr>
           </thead>
           <tbody className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -50,9 +55,21 @@ export function VersionsTab({ procedure: p }: { procedure: ProcedureDetail }) {
                 </td>
                 <td className="pr-3">{v.run_count}</td>
                 <td className="pr-3 font-mono text-xs">{v.ir_hash.slice(0, 12)}</td>
-                <td>
+                <td className="pr-3">
                   <Time iso={v.created_at} />
                 </td>
+                {mayEdit ? (
+                  <td>
+                    <Link
+                      href={builderHref({ kind: "version", procedureId: v.procedure_id, version: v.version })}
+                      className="text-blue-700 underline underline-offset-2 dark:text-blue-300"
+                      aria-label={`Open version ${v.version} in the builder`}
+                      data-testid={`open-in-builder-${v.version}`}
+                    >
+                      Open in builder
+                    </Link>
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>

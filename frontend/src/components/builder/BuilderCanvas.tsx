@@ -1,0 +1,219 @@
+"use client";
+
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type NodeChange,
+  type OnNodeDrag,
+} from "@xyflow/react";
+import { useCallback, useMemo, useState, type DragEvent } from "react";
+import type { OverlayState } from "@/components/graph/types";
+import { listNodes, nodeTypeOf, outputPorts, startNode, type CkpDoc, type Position } from "@/lib/builder/document";
+import { TIER_COLOR, tierOf, type CkpNodeType, isNodeType } from "@/lib/ckp/tiers";
+import type { RunOverlay } from "@/lib/events/timeline";
+import { BuilderNode } from "./BuilderNode";
+import { PALETTE_MIME } from "./Palette";
+import { edgeId, portColor, type BuilderFlowEdge, type BuilderFlowNode } from "./types";
+
+// Module scope: React Flow re-mounts every node when this object changes identity.
+const nodeTypes = { builder: BuilderNode };
+
+function str(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+function overlayOf(id: string, overlay: RunOverlay | null): OverlayState {
+  if (!overlay) return "none";
+  if (overlay.failed.has(id)) return "failed";
+  if (overlay.current.has(id)) return "current";
+  if (overlay.visited.has(id)) return "visited";
+  return "pending";
+}
+
+export interface CanvasProps {
+  doc: CkpDoc;
+  /** Where each node is drawn ($ui position, else the layout's). */
+  positions: ReadonlyMap<string, Position>;
+  counts: ReadonlyMap<string, { errors: number; warnings: number }>;
+  overlay: RunOverlay | null;
+  selectedNodes: ReadonlySet<string>;
+  selectedEdges: ReadonlySet<string>;
+  onSelect: (nodes: ReadonlySet<string>, edges: ReadonlySet<string>) => void;
+  onConnect: (source: string, portId: string, target: string) => void;
+  onMove: (positions: ReadonlyMap<string, Position>) => void;
+  onDropType: (type: CkpNodeType, position: Position) => void;
+  readOnly?: boolean;
+}
+
+/** The editable graph: nodes dragged, handles connected, palette items dropped. Shortcuts live in the builder. */
+export function BuilderCanvas({ doc, positions, counts, overlay, selectedNodes, selectedEdges, onSelect, onConnect, onMove, onDropType, readOnly = false }: CanvasProps) {
+  const flow = useReactFlow<BuilderFlowNode, BuilderFlowEdge>();
+  // Positions while a drag is under way; written to the document when it stops.
+  const [dragging, setDragging] = useState<ReadonlyMap<string, Position>>(() => new Map());
+  const [measured, setMeasured] = useState<ReadonlyMap<string, { width: number; height: number }>>(() => new Map());
+  const listed = useMemo(() => listNodes(doc), [doc]);
+  const start = useMemo(() => startNode(doc), [doc]);
+
+  const nodes = useMemo<BuilderFlowNode[]>(
+    () =>
+      listed.map(({ id, node }) => {
+        const type = nodeTypeOf(node);
+        const count = counts.get(id);
+        const size = measured.get(id);
+        return {
+          id,
+          type: "builder",
+          position: dragging.get(id) ?? positions.get(id) ?? { x: 0, y: 0 },
+          selected: selectedNodes.has(id),
+          ...(size ? { measured: size, width: size.width, height: size.height } : {}),
+          data: {
+            nodeId: id,
+            ckpType: type,
+            tier: tierOf(type),
+            label: str(node.description) ?? str(node.name) ?? id,
+            isStart: id === start,
+            ports: outputPorts(node),
+            errors: count?.errors ?? 0,
+            warnings: count?.warnings ?? 0,
+            overlay: overlayOf(id, overlay),
+            runError: overlay?.errors.get(id) ?? null,
+          },
+        };
+      }),
+    [listed, counts, measured, dragging, positions, selectedNodes, start, overlay],
+  );
+
+  const edges = useMemo<BuilderFlowEdge[]>(() => {
+    const ids = new Set(listed.map((n) => n.id));
+    const out: BuilderFlowEdge[] = [];
+    for (const { id, node } of listed) {
+      for (const port of outputPorts(node)) {
+        if (!port.target || !ids.has(port.target)) continue;
+        const color = portColor(port.kind);
+        const eid = edgeId(id, port.id);
+        const taken = overlay ? overlay.visited.has(id) && overlay.visited.has(port.target) : false;
+        out.push({
+          id: eid,
+          source: id,
+          sourceHandle: port.id,
+          target: port.target,
+          type: "smoothstep",
+          selected: selectedEdges.has(eid),
+          label: port.kind === "next" ? undefined : port.label,
+          labelStyle: { fontSize: 11, fill: color },
+          labelBgPadding: [4, 2],
+          style: { stroke: color, strokeWidth: taken ? 2.5 : 1.5, strokeDasharray: port.kind === "fallback" || port.kind === "escalation" ? "6 4" : undefined },
+          markerEnd: { type: MarkerType.ArrowClosed, color },
+          animated: overlay ? overlay.current.has(port.target) && taken : false,
+          data: { portId: port.id },
+          ariaLabel: `${id} ${port.label} to ${port.target}`,
+        });
+      }
+    }
+    return out;
+  }, [listed, selectedEdges, overlay]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<BuilderFlowNode>[]) => {
+      let nextSel: Set<string> | null = null;
+      let drag: Map<string, Position> | null = null;
+      let sizes: Map<string, { width: number; height: number }> | null = null;
+      for (const c of changes) {
+        if (c.type === "select") {
+          nextSel ??= new Set(selectedNodes);
+          if (c.selected) nextSel.add(c.id);
+          else nextSel.delete(c.id);
+        } else if (c.type === "position" && c.position && c.dragging) {
+          drag ??= new Map(dragging);
+          drag.set(c.id, c.position);
+        } else if (c.type === "dimensions" && c.dimensions) {
+          const old = measured.get(c.id);
+          if (old?.width !== c.dimensions.width || old.height !== c.dimensions.height) {
+            sizes ??= new Map(measured);
+            sizes.set(c.id, c.dimensions);
+          }
+        }
+      }
+      if (nextSel) onSelect(nextSel, selectedEdges);
+      if (drag) setDragging(drag);
+      if (sizes) setMeasured(sizes);
+    },
+    [selectedNodes, selectedEdges, dragging, measured, onSelect],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<BuilderFlowEdge>[]) => {
+      let next: Set<string> | null = null;
+      for (const c of changes) {
+        if (c.type !== "select") continue;
+        next ??= new Set(selectedEdges);
+        if (c.selected) next.add(c.id);
+        else next.delete(c.id);
+      }
+      if (next) onSelect(selectedNodes, next);
+    },
+    [selectedNodes, selectedEdges, onSelect],
+  );
+
+  const onNodeDragStop: OnNodeDrag<BuilderFlowNode> = useCallback(
+    (_event, _node, moved) => {
+      const map = new Map<string, Position>();
+      for (const n of moved) map.set(n.id, { x: Math.round(n.position.x), y: Math.round(n.position.y) });
+      setDragging(new Map());
+      if (map.size > 0) onMove(map);
+    },
+    [onMove],
+  );
+
+  const onConnectHandle = useCallback(
+    (c: Connection) => {
+      if (c.sourceHandle && c.source !== c.target) onConnect(c.source, c.sourceHandle, c.target);
+    },
+    [onConnect],
+  );
+
+  const onDragOver = (e: DragEvent) => {
+    if (readOnly || !e.dataTransfer.types.includes(PALETTE_MIME)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  };
+  const onDrop = (e: DragEvent) => {
+    const type = e.dataTransfer.getData(PALETTE_MIME);
+    if (readOnly || !isNodeType(type)) return;
+    e.preventDefault();
+    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    onDropType(type, { x: Math.round(at.x - 104), y: Math.round(at.y - 30) });
+  };
+
+  return (
+    <div className="h-full w-full" onDragOver={onDragOver} onDrop={onDrop} data-testid="builder-canvas" role="group" aria-label="Workflow canvas">
+      <ReactFlow<BuilderFlowNode, BuilderFlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={onNodeDragStop}
+        onConnect={onConnectHandle}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control", "Shift"]}
+        minZoom={0.1}
+        maxZoom={2}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={20} />
+        <Controls showInteractive={false} />
+        <MiniMap<BuilderFlowNode> pannable zoomable ariaLabel="Canvas overview" nodeColor={(n) => TIER_COLOR[n.data.tier]} />
+      </ReactFlow>
+    </div>
+  );
+}
