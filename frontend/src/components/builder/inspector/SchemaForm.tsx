@@ -570,7 +570,10 @@ export function ObjectFields({
     ? only.map((k) => byKey.get(k) ?? describeField(k, {}, false))
     : all.filter((f) => !exclude?.has(f.key) && f.kind !== "const" && !f.key.startsWith("$")); // `$ui` & co. are the canvas's
   const extra = unknown ? Object.keys(obj).filter((k) => !known.has(k) && !exclude?.has(k) && !k.startsWith("$")) : [];
-  const set = (key: string) => (v: unknown) => onChange(setField(obj, key, v));
+  const set = (key: string) => (v: unknown) => {
+    const next = setField(obj, key, v);
+    if (next !== obj) onChange(next); // no edit, no history entry
+  };
   return (
     <div className={className}>
       {specs.map((spec) => {

@@ -1,7 +1,7 @@
 "use client";
 
 import { autocompletion, closeBrackets } from "@codemirror/autocomplete";
-import { Compartment, EditorState } from "@codemirror/state";
+import { Annotation, Compartment, EditorState } from "@codemirror/state";
 import { oneDark } from "@codemirror/theme-one-dark";
 import { EditorView, placeholder as cmPlaceholder } from "@codemirror/view";
 import { minimalSetup } from "codemirror";
@@ -9,6 +9,9 @@ import { useEffect, useRef } from "react";
 import { useTheme } from "@/hooks/useTheme";
 import type { ScopeEntry } from "@/lib/builder/scope";
 import { templateCompletionSource } from "./templateCompletion";
+
+/** Marks a change pushed in from the `value` prop: not reported back through onChange. */
+const fromOutside = Annotation.define<boolean>();
 
 /**
  * A text field for CKP templates (CodeMirror): typing `{{` offers the variables in scope,
@@ -73,7 +76,7 @@ export function TemplateEditor({
         placeholder ? cmPlaceholder(placeholder) : [],
         attrSlot.current.of(EditorView.contentAttributes.of(contentAttrs())),
         EditorView.updateListener.of((u) => {
-          if (u.docChanged) onChangeRef.current(u.state.doc.toString());
+          if (u.docChanged && !u.transactions.some((tr) => tr.annotation(fromOutside))) onChangeRef.current(u.state.doc.toString());
         }),
         themeSlot.current.of([]),
         EditorView.theme({
@@ -98,7 +101,7 @@ export function TemplateEditor({
     const v = view.current;
     if (v && v.state.doc.toString() !== value) {
       // Bypasses the one-line filter on purpose: a value from outside is shown as it is.
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, filter: false });
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value }, filter: false, annotations: fromOutside.of(true) });
     }
   }, [value]);
 
