@@ -27,40 +27,47 @@ function scopesOf(answer: unknown): Record<string, string[]> {
 }
 
 /**
- * The server compiler's diagnostics (and variable scopes) for the builder's document,
- * `delayMs` after the last edit. Every new revision aborts the request in flight, and an
- * answer for an older revision than the newest asked is dropped, so what is shown never
- * goes back in time. The previous answer stays until the next one arrives.
+ * The server compiler's diagnostics (and variable scopes) for the builder's document:
+ * at once after a quiet spell, at most every `delayMs` during a burst of edits, and
+ * always for the last edit of a burst. An answer older than the one on screen is
+ * dropped (answers can overtake each other), so what is shown never goes back in time;
+ * the previous answer stays until a newer one arrives.
  */
-export function useBuilderValidation(doc: Record<string, unknown>, revision: number, delayMs = 70) {
+export function useBuilderValidation(doc: Record<string, unknown>, revision: number, delayMs = 60) {
   const [result, setResult] = useState<BuilderValidation>(EMPTY);
-  const [pending, setPending] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const newest = useRef(-1);
+  const lastSent = useRef(-Infinity);
+  const inFlight = useRef(new Set<AbortController>());
 
   useEffect(() => {
-    newest.current = revision;
-    const controller = new AbortController();
+    const requests = inFlight.current;
+    return () => {
+      for (const c of requests) c.abort();
+    };
+  }, []);
+
+  useEffect(() => {
+    // Throttled with a trailing call: an edit after a quiet spell is checked at once, a burst
+    // (typing) at most every `delayMs`, its last edit always.
+    const wait = Math.max(0, lastSent.current + delayMs - performance.now());
     const timer = window.setTimeout(() => {
-      setPending(revision);
+      lastSent.current = performance.now();
+      const controller = new AbortController();
+      inFlight.current.add(controller);
       unwrap(api.POST("/api/procedures/validate", { body: { ckp_json: doc }, signal: controller.signal }))
         .then((answer) => {
-          if (controller.signal.aborted || revision < newest.current) return;
-          setResult({ revision, diagnostics: answer.diagnostics, scopes: scopesOf(answer), valid: answer.valid });
+          setResult((shown) =>
+            revision <= shown.revision ? shown : { revision, diagnostics: answer.diagnostics, scopes: scopesOf(answer), valid: answer.valid },
+          );
           setError(null);
-          setPending((p) => (p === revision ? null : p));
         })
         .catch((e: unknown) => {
-          if (controller.signal.aborted) return;
-          setError(e);
-          setPending((p) => (p === revision ? null : p));
-        });
-    }, delayMs);
-    return () => {
-      window.clearTimeout(timer);
-      controller.abort();
-    };
+          if (!controller.signal.aborted) setError(e);
+        })
+        .finally(() => inFlight.current.delete(controller));
+    }, wait);
+    return () => window.clearTimeout(timer);
   }, [doc, revision, delayMs]);
 
-  return { ...result, checking: pending !== null || result.revision < revision, error };
+  return { ...result, checking: result.revision < revision && error === null, error };
 }

@@ -5,7 +5,6 @@ import Link from "next/link";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { CodeEditor, type CodeEditorHandle } from "@/components/ckp/CodeEditor";
 import { syntaxProblem, type EditorProblem } from "@/components/ckp/diagnostics";
-import { ProblemList } from "@/components/ckp/ProblemList";
 import { Button } from "@/components/ui/Button";
 import { useBuilderValidation } from "@/hooks/useBuilderValidation";
 import { useRun } from "@/hooks/useRun";
@@ -43,6 +42,7 @@ import { runOverlay } from "@/lib/events/timeline";
 import { plural } from "@/lib/format/format";
 import { procedureHref } from "@/lib/format/links";
 import { BuilderCanvas } from "./BuilderCanvas";
+import { BuilderProblemList } from "./BuilderProblemList";
 import { nodeWidth } from "./BuilderNode";
 import { InspectorPane } from "./InspectorPane";
 import { Palette } from "./Palette";
@@ -177,10 +177,12 @@ export function Builder({
   const validation = useBuilderValidation(doc, revision);
   const checker = useSchemaChecker();
   const schema = useMemo(() => (checker ? checker(doc) : []), [checker, doc]);
+  // Placed in the text only while the JSON pane shows it (see builderProblems).
+  const placedIn = jsonOpen ? text : null;
   const problems = useMemo<EditorProblem[]>(() => {
-    const list = builderProblems(text, validation.diagnostics, schema);
+    const list = builderProblems(placedIn, validation.diagnostics, schema);
     return syntax ? [syntax, ...list] : list;
-  }, [text, validation.diagnostics, schema, syntax]);
+  }, [placedIn, validation.diagnostics, schema, syntax]);
   const byNode = useMemo(() => problemsByNode(problems, pointers), [problems, pointers]);
   const counts = useMemo(() => new Map([...byNode].map(([id, list]) => [id, countBySeverity(list)])), [byNode]);
   const errors = problems.filter((p) => p.severity === "error").length;
@@ -373,6 +375,11 @@ export function Builder({
   );
   const onSettingsChange = useCallback((next: CkpDoc) => edit(() => next, "settings"), [edit]);
 
+  const nodeOfProblem = useMemo(() => {
+    const owner = new Map<EditorProblem, string>();
+    for (const [id, list] of byNode) if (id !== "") for (const p of list) owner.set(p, id);
+    return (p: EditorProblem) => owner.get(p) ?? null;
+  }, [byNode]);
   const revealProblem = useCallback(
     (p: EditorProblem) => {
       const id = nodeOfPath(p.path, pointers);
@@ -518,7 +525,7 @@ export function Builder({
       ) : null}
       <div data-testid="builder-problems">
         {problems.length === 0 ? <p className="text-sm text-slate-600 dark:text-slate-400">{validation.revision < 0 ? "Checking…" : "No problems found by the schema or the compiler."}</p> : null}
-        <ProblemList text={text} problems={problems} onReveal={revealProblem} />
+        <BuilderProblemList problems={problems} nodeOf={nodeOfProblem} onReveal={revealProblem} />
       </div>
       <SaveDialog
         open={saveOpen}

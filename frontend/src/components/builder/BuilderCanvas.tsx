@@ -14,7 +14,7 @@ import {
 } from "@xyflow/react";
 import { useCallback, useMemo, useState, type DragEvent } from "react";
 import type { OverlayState } from "@/components/graph/types";
-import { listNodes, nodeTypeOf, outputPorts, startNode, type CkpDoc, type Position } from "@/lib/builder/document";
+import { listNodes, nodeTypeOf, outputPorts, startNode, type CkpDoc, type JsonObject, type Position } from "@/lib/builder/document";
 import { TIER_COLOR, tierOf, type CkpNodeType, isNodeType } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
 import { BuilderNode } from "./BuilderNode";
@@ -24,8 +24,28 @@ import { edgeId, portColor, type BuilderFlowEdge, type BuilderFlowNode } from ".
 // Module scope: React Flow re-mounts every node when this object changes identity.
 const nodeTypes = { builder: BuilderNode };
 
+const ORIGIN: Position = { x: 0, y: 0 };
+const EDGE_LABELLED: ReadonlySet<string> = new Set(["rule", "branch", "fallback", "escalation"]);
+
+function edgeText(label: string): string {
+  return label.length > 28 ? `${label.slice(0, 27)}…` : label;
+}
+
 function str(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
+}
+
+/** The last value made for each key, remade when its inputs (`key`) change. */
+class Memo<K extends object | string, V> {
+  constructor(private readonly store: { get: (k: K) => { key: string; value: V } | undefined; set: (k: K, v: { key: string; value: V }) => unknown }) {}
+
+  get(k: K, key: string, make: () => V): V {
+    const hit = this.store.get(k);
+    if (hit?.key === key) return hit.value;
+    const value = make();
+    this.store.set(k, { key, value });
+    return value;
+  }
 }
 
 function overlayOf(id: string, overlay: RunOverlay | null): OverlayState {
@@ -60,64 +80,83 @@ export function BuilderCanvas({ doc, positions, counts, overlay, selectedNodes, 
   const listed = useMemo(() => listNodes(doc), [doc]);
   const start = useMemo(() => startNode(doc), [doc]);
 
+  // React Flow re-renders a node only when its object changes: unchanged nodes keep theirs
+  // (a 200-node procedure re-renders one node per edit, not 200). Keyed by the document's
+  // node object, which the document library keeps for nodes an edit did not touch.
+  const [nodeCache] = useState(() => new Memo<JsonObject, BuilderFlowNode>(new WeakMap()));
   const nodes = useMemo<BuilderFlowNode[]>(
     () =>
       listed.map(({ id, node }) => {
-        const type = nodeTypeOf(node);
         const count = counts.get(id);
         const size = measured.get(id);
-        return {
-          id,
-          type: "builder",
-          position: dragging.get(id) ?? positions.get(id) ?? { x: 0, y: 0 },
-          selected: selectedNodes.has(id),
-          ...(size ? { measured: size, width: size.width, height: size.height } : {}),
-          data: {
-            nodeId: id,
-            ckpType: type,
-            tier: tierOf(type),
-            label: str(node.description) ?? str(node.name) ?? id,
-            isStart: id === start,
-            ports: outputPorts(node),
-            errors: count?.errors ?? 0,
-            warnings: count?.warnings ?? 0,
-            overlay: overlayOf(id, overlay),
-            runError: overlay?.errors.get(id) ?? null,
-          },
-        };
+        const position = dragging.get(id) ?? positions.get(id) ?? ORIGIN;
+        const state = overlayOf(id, overlay);
+        const runError = overlay?.errors.get(id) ?? null;
+        const selected = selectedNodes.has(id);
+        const key = [id, position.x, position.y, selected, count?.errors ?? 0, count?.warnings ?? 0, state, runError ?? "", id === start, size?.width ?? "", size?.height ?? ""].join("\u0000");
+        return nodeCache.get(node, key, (): BuilderFlowNode => {
+          const type = nodeTypeOf(node);
+          return {
+            id,
+            type: "builder",
+            position,
+            selected,
+            ...(size ? { measured: size, width: size.width, height: size.height } : {}),
+            data: {
+              nodeId: id,
+              ckpType: type,
+              tier: tierOf(type),
+              label: str(node.description) ?? str(node.name) ?? id,
+              isStart: id === start,
+              ports: outputPorts(node),
+              errors: count?.errors ?? 0,
+              warnings: count?.warnings ?? 0,
+              overlay: state,
+              runError,
+            },
+          };
+        });
       }),
-    [listed, counts, measured, dragging, positions, selectedNodes, start, overlay],
+    [listed, counts, measured, dragging, positions, selectedNodes, start, overlay, nodeCache],
   );
 
+  const [edgeCache] = useState(() => new Memo<string, BuilderFlowEdge>(new Map()));
   const edges = useMemo<BuilderFlowEdge[]>(() => {
     const ids = new Set(listed.map((n) => n.id));
     const out: BuilderFlowEdge[] = [];
     for (const { id, node } of listed) {
       for (const port of outputPorts(node)) {
         if (!port.target || !ids.has(port.target)) continue;
-        const color = portColor(port.kind);
         const eid = edgeId(id, port.id);
         const taken = overlay ? overlay.visited.has(id) && overlay.visited.has(port.target) : false;
-        out.push({
-          id: eid,
-          source: id,
-          sourceHandle: port.id,
-          target: port.target,
-          type: "smoothstep",
-          selected: selectedEdges.has(eid),
-          label: port.kind === "next" ? undefined : port.label,
-          labelStyle: { fontSize: 11, fill: color },
-          labelBgPadding: [4, 2],
-          style: { stroke: color, strokeWidth: taken ? 2.5 : 1.5, strokeDasharray: port.kind === "fallback" || port.kind === "escalation" ? "6 4" : undefined },
-          markerEnd: { type: MarkerType.ArrowClosed, color },
-          animated: overlay ? overlay.current.has(port.target) && taken : false,
-          data: { portId: port.id },
-          ariaLabel: `${id} ${port.label} to ${port.target}`,
-        });
+        const animated = overlay ? overlay.current.has(port.target) && taken : false;
+        const selected = selectedEdges.has(eid);
+        const key = [port.target, port.label, taken, animated, selected].join("\u0000");
+        const target = port.target;
+        out.push(edgeCache.get(eid, key, (): BuilderFlowEdge => {
+          const color = portColor(port.kind);
+          return {
+            id: eid,
+            source: id,
+            sourceHandle: port.id,
+            target,
+            type: "smoothstep",
+            selected,
+            // The handle already names most outcomes; rules, branches and error routes say more on the edge.
+            label: EDGE_LABELLED.has(port.kind) ? edgeText(port.label) : undefined,
+            labelStyle: { fontSize: 11, fill: color },
+            labelBgPadding: [4, 2],
+            style: { stroke: color, strokeWidth: taken ? 2.5 : 1.5, strokeDasharray: port.kind === "fallback" || port.kind === "escalation" ? "6 4" : undefined },
+            markerEnd: { type: MarkerType.ArrowClosed, color },
+            animated,
+            data: { portId: port.id },
+            ariaLabel: `${id} ${port.label} to ${target}`,
+          };
+        }));
       }
     }
     return out;
-  }, [listed, selectedEdges, overlay]);
+  }, [listed, selectedEdges, overlay, edgeCache]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<BuilderFlowNode>[]) => {

@@ -38,7 +38,7 @@ export function InspectorPane({
   const node = selected ? getNode(doc, selected) : undefined;
   if (selected && node) {
     return (
-      <div data-testid="builder-node-inspector" data-node-id={selected}>
+      <div data-testid="builder-inspector-node" data-node-id={selected}>
         {selected === start ? <p className="mb-2 text-xs text-slate-600 dark:text-slate-400">The run starts at this node.</p> : null}
         <NodeInspector
           key={selected}

@@ -1,7 +1,7 @@
 /**
  * The builder's problem list for one JSON text: like components/ckp/diagnostics.ts, but
- * the text is scanned once for all problems (a 200-node document has ~100 kB of JSON
- * and is re-checked on every edit).
+ * the text is scanned once for all problems, and only while it is shown (a 200-node
+ * document is ~200 kB of JSON and is re-checked on every edit).
  */
 import type { EditorProblem } from "@/components/ckp/diagnostics";
 import { mergeProblems } from "@/components/ckp/diagnostics";
@@ -33,10 +33,15 @@ function severity(s: string): EditorProblem["severity"] {
   return s === "error" || s === "warning" ? s : "info";
 }
 
-/** Server diagnostics and schema problems of `text`, merged (mergeProblems) and placed in the text. */
-export function builderProblems(text: string, diagnostics: readonly Diagnostic[], schema: readonly SchemaProblem[]): EditorProblem[] {
+/**
+ * Server diagnostics and schema problems, merged (mergeProblems) and placed in `text`.
+ * Without a text (the JSON pane is closed) nothing is placed (from = to = 0): scanning
+ * 200 kB of JSON costs tens of milliseconds, twice per edit.
+ */
+export function builderProblems(text: string | null, diagnostics: readonly Diagnostic[], schema: readonly SchemaProblem[]): EditorProblem[] {
   if (diagnostics.length === 0 && schema.length === 0) return [];
-  const spans = pointerSpans(text);
+  const spans = text === null ? null : pointerSpans(text);
+  const place = (pointer: string): Span => (text === null || spans === null ? { from: 0, to: 0 } : locate(text, spans, pointer));
   const server = diagnostics.map<EditorProblem>((d) => ({
     source: "server",
     severity: severity(d.severity),
@@ -44,7 +49,7 @@ export function builderProblems(text: string, diagnostics: readonly Diagnostic[]
     path: d.path,
     message: d.message,
     hint: d.hint ?? "",
-    ...locate(text, spans, d.path),
+    ...place(d.path),
   }));
   const fromSchema = schema.map<EditorProblem>((p) => ({
     source: "schema",
@@ -53,7 +58,7 @@ export function builderProblems(text: string, diagnostics: readonly Diagnostic[]
     path: p.path,
     message: p.message,
     hint: "",
-    ...locate(text, spans, p.path),
+    ...place(p.path),
   }));
   return mergeProblems(server, fromSchema);
 }

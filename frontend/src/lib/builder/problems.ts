@@ -46,34 +46,43 @@ export function isWithin(path: string, pointer: string): boolean {
   return path === pointer || path.startsWith(`${pointer}/`);
 }
 
-/** The node a pointer points into, or null (procedure-level problems). */
-export function nodeOfPath(path: string, pointers: ReadonlyMap<string, string>): string | null {
+function byPointer(pointers: ReadonlyMap<string, string>): Map<string, string> {
+  return new Map([...pointers].map(([id, pointer]) => [pointer, id]));
+}
+
+function nodeAt(path: string, index: ReadonlyMap<string, string>): string | null {
   if (path === "") return null;
   const tokens = pointerTokens(path);
-  // A node pointer has three tokens at most (/workflow_graph/nodes/x or /nodes/x).
+  // A node pointer has three tokens (/workflow_graph/nodes/x) or two (/nodes/x).
   for (const length of [3, 2]) {
     if (tokens.length < length) continue;
-    const prefix = `/${tokens.slice(0, length).map(escapePointerToken).join("/")}`;
-    for (const [id, pointer] of pointers) if (pointer === prefix) return id;
+    const id = index.get(`/${tokens.slice(0, length).map(escapePointerToken).join("/")}`);
+    if (id !== undefined) return id;
   }
   return null;
 }
 
-export interface Counted {
-  errors: number;
-  warnings: number;
+/** The node a pointer points into, or null (procedure-level problems). */
+export function nodeOfPath(path: string, pointers: ReadonlyMap<string, string>): string | null {
+  return nodeAt(path, byPointer(pointers));
 }
 
 /** Problems grouped by the node they lie in; those outside every node are under "". */
 export function problemsByNode<P extends { path: string; severity: string }>(problems: readonly P[], pointers: ReadonlyMap<string, string>): Map<string, P[]> {
+  const index = byPointer(pointers);
   const out = new Map<string, P[]>();
   for (const p of problems) {
-    const id = nodeOfPath(p.path, pointers) ?? "";
+    const id = nodeAt(p.path, index) ?? "";
     const list = out.get(id);
     if (list) list.push(p);
     else out.set(id, [p]);
   }
   return out;
+}
+
+export interface Counted {
+  errors: number;
+  warnings: number;
 }
 
 export function countBySeverity(problems: readonly { severity: string }[] | undefined): Counted {
