@@ -9,7 +9,7 @@ export function NodeInspector({ node, extra }: { node: GraphNodeModel | null; ex
   }
   return (
     <div aria-live="polite" data-testid="node-inspector">
-      <h3 className="text-base font-semibold break-all">{node.id}</h3>
+      <h3 className="pr-7 text-base font-semibold break-all">{node.id}</h3>
       <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-sm">
         <dt className="text-slate-600 dark:text-slate-400">Type</dt>
         <dd>{node.type}</dd>

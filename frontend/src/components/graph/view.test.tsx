@@ -1,7 +1,8 @@
 import { MiniMap, ReactFlow, getViewportForBounds, type NodeChange } from "@xyflow/react";
 import { renderToStaticMarkup } from "react-dom/server";
-import { describe, expect, it } from "vitest";
-import { layoutGraph, type GraphModel } from "@/lib/ckp/graph";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { GraphModel } from "@/lib/ckp/graph";
+import { layoutElk } from "@/lib/ckp/layout";
 import { TIER_COLOR, type Tier } from "@/lib/ckp/tiers";
 import type { CkpFlowNode } from "./types";
 import {
@@ -28,16 +29,20 @@ function chain(count: number): GraphModel {
   return { start_node: "n0", nodes, edges };
 }
 
-const CARD: Size = { width: 208, height: 76 }; // NodeCard is w-52
+const CARD: Size = { width: 208, height: 76 }; // NodeCard is w-52, 76px high
+
+async function positionsOf(graph: GraphModel, viewport?: Size) {
+  return (await layoutElk(graph, undefined, { viewport })).positions;
+}
 
 function dimensions(id: string, size: Size): NodeChange<CkpFlowNode> {
   return { id, type: "dimensions", dimensions: size };
 }
 
 describe("initial view", () => {
-  it("opens a ~30 node graph at a readable zoom instead of fitting it unreadably small", () => {
+  it("wraps a ~30 node chain into columns so it opens whole at a readable zoom", async () => {
     const graph = chain(30);
-    const positions = [...layoutGraph(graph).values()];
+    const positions = [...(await positionsOf(graph, { width: 1000, height: 520 })).values()];
     const xs = positions.map((p) => p.x);
     const ys = positions.map((p) => p.y);
     const bounds = {
@@ -63,38 +68,38 @@ describe("initial view", () => {
 });
 
 describe("initialFitNodes", () => {
-  it("opens a 30-node chain on its start and a few nodes after it", () => {
+  it("opens a 30-node chain (not wrapped) on its start and a few nodes below it", async () => {
     const graph = chain(30);
-    const fit = initialFitNodes(graph, layoutGraph(graph), TYPICAL_VIEWPORT);
+    const fit = initialFitNodes(graph, await positionsOf(graph), TYPICAL_VIEWPORT);
     expect(fit).toBeDefined();
     const ids = (fit ?? []).map((n) => n.id);
     expect(ids[0]).toBe("n0");
     expect(ids.length).toBeGreaterThanOrEqual(2);
     expect(ids.length).toBeLessThanOrEqual(8);
-    expect(ids).toEqual(["n0", "n1", "n2"]); // two edges downstream, still readable in a 700px pane
+    expect(ids).toEqual(["n0", "n1", "n2"]); // two edges downstream, still readable in a 470px-high pane
   });
 
-  it("fits a small graph whole", () => {
+  it("fits a small graph whole", async () => {
     const graph = chain(3);
-    expect(initialFitNodes(graph, layoutGraph(graph), TYPICAL_VIEWPORT)).toBeUndefined();
+    expect(initialFitNodes(graph, await positionsOf(graph), TYPICAL_VIEWPORT)).toBeUndefined();
     expect(initialFitNodes(chain(0), new Map())).toBeUndefined();
   });
 
-  it("caps a wide fan-out from the start and keeps the start in view", () => {
+  it("caps a wide fan-out from the start and keeps the start in view", async () => {
     const graph = chain(1);
     for (let i = 1; i <= 20; i++) {
       graph.nodes.push({ id: `b${String(i)}`, type: "sequence", tier: "deterministic", label: "", agent: null, is_start: false, is_terminal: false, data: {} });
       graph.edges.push({ id: `f${String(i)}`, source: "n0", target: `b${String(i)}`, kind: "next", label: "" });
     }
-    const ids = (initialFitNodes(graph, layoutGraph(graph), { width: 1400, height: 1100 }) ?? []).map((n) => n.id);
+    const ids = (initialFitNodes(graph, await positionsOf(graph), { width: 1400, height: 1100 }) ?? []).map((n) => n.id);
     expect(ids[0]).toBe("n0");
     expect(ids).toHaveLength(8); // the cap: the start and the first 7 of its 20 successors
   });
 
-  it("uses the start node flagged in the graph", () => {
+  it("uses the start node flagged in the graph", async () => {
     const graph = chain(30);
     graph.nodes = graph.nodes.map((n) => ({ ...n, is_start: n.id === "n10" }));
-    expect(initialFitNodes(graph, layoutGraph(graph))?.[0]).toEqual({ id: "n10" });
+    expect(initialFitNodes(graph, await positionsOf(graph))?.[0]).toEqual({ id: "n10" });
   });
 });
 
@@ -117,7 +122,10 @@ describe("recordDimensions", () => {
 
 describe("minimap", () => {
   const graph = chain(30);
-  const positions = layoutGraph(graph);
+  let positions = new Map<string, { x: number; y: number }>();
+  beforeAll(async () => {
+    positions = await positionsOf(graph);
+  });
 
   function minimapRects(measured: ReadonlyMap<string, Size>): string[] {
     const html = renderToStaticMarkup(

@@ -1,5 +1,6 @@
 import { getViewportForBounds, type FitViewOptions, type NodeChange } from "@xyflow/react";
 import type { GraphModel } from "@/lib/ckp/graph";
+import { DEFAULT_NODE_SIZE } from "@/lib/ckp/layout";
 import { TIER_COLOR } from "@/lib/ckp/tiers";
 import type { RunOverlay } from "@/lib/events/timeline";
 import type { CkpFlowNode, OverlayState } from "./types";
@@ -10,7 +11,7 @@ import type { CkpFlowNode, OverlayState } from "./types";
  * `minZoom` opens on its start instead (see `initialFitNodes`) and is panned (or
  * zoomed out by hand).
  */
-export const FIT_VIEW_OPTIONS = { padding: 0.15, minZoom: 0.5, maxZoom: 1.25 } satisfies FitViewOptions;
+export const FIT_VIEW_OPTIONS = { padding: 0.05, minZoom: 0.5, maxZoom: 1.25 } satisfies FitViewOptions;
 
 /** Limits for zooming by hand (wheel, controls, minimap); the controls' fit button still shows everything. */
 export const MIN_ZOOM = 0.2;
@@ -21,8 +22,15 @@ export interface Size {
   height: number;
 }
 
-/** The size the fit assumes for a node before React Flow measures it: NodeCard is w-52, ~76px high. */
-export const ASSUMED_NODE_SIZE: Size = { width: 208, height: 76 };
+/** NodeCard's size (fixed, so the layout reserves exactly its room): 208×76, the layout's default node size. */
+export const ASSUMED_NODE_SIZE: Size = DEFAULT_NODE_SIZE;
+/** Extra height of a NodeCard that shows a run error (up to three 14px lines and a 4px gap). */
+export const ERROR_EXTRA_HEIGHT = 46;
+
+/** A NodeCard's size: taller when it shows a run error. */
+export function nodeCardSize(hasError: boolean): Size {
+  return hasError ? { width: ASSUMED_NODE_SIZE.width, height: ASSUMED_NODE_SIZE.height + ERROR_EXTRA_HEIGHT } : ASSUMED_NODE_SIZE;
+}
 /** The graph pane's typical size (about 700x470 at a 1440px-wide page), for when the container is not measured yet. */
 export const TYPICAL_VIEWPORT: Size = { width: 700, height: 470 };
 /** When the whole graph does not fit: at most this many nodes (the start included), at most `START_DEPTH` edges downstream of it. */
@@ -31,15 +39,16 @@ const START_DEPTH = 2;
 
 type Point = { x: number; y: number };
 
-function fitsReadably(ids: readonly string[], positions: ReadonlyMap<string, Point>, viewport: Size): boolean {
+function fitsReadably(ids: readonly string[], positions: ReadonlyMap<string, Point>, viewport: Size, sizes?: ReadonlyMap<string, Size>): boolean {
   // Bounds by hand rather than getNodesBounds: that one warns on every call in development without a nodeLookup.
   let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
   for (const id of ids) {
     const p = positions.get(id) ?? { x: 0, y: 0 }; // flowNodes puts an unplaced node at the origin too
     x1 = Math.min(x1, p.x);
     y1 = Math.min(y1, p.y);
-    x2 = Math.max(x2, p.x + ASSUMED_NODE_SIZE.width);
-    y2 = Math.max(y2, p.y + ASSUMED_NODE_SIZE.height);
+    const size = sizes?.get(id) ?? ASSUMED_NODE_SIZE;
+    x2 = Math.max(x2, p.x + size.width);
+    y2 = Math.max(y2, p.y + size.height);
   }
   const bounds = { x: x1, y: y1, width: x2 - x1, height: y2 - y1 };
   // Zoom floor 0 so the unclamped fit zoom comes back, then compare with the readable floor.
@@ -52,15 +61,17 @@ function fitsReadably(ids: readonly string[], positions: ReadonlyMap<string, Poi
  * when it fits at `FIT_VIEW_OPTIONS.minZoom` or more in `viewport`; otherwise the start
  * node and the nodes nearest downstream of it (breadth first, up to `START_DEPTH` edges,
  * at most `START_NODES`), skipping any that would push the zoom below `minZoom`, so
- * the start is always on screen. Uses the layout positions and
- * `ASSUMED_NODE_SIZE`, as the fit happens when nodes are first measured.
+ * the start is always on screen (with the top-to-bottom layout: the top of the graph).
+ * Uses the layout positions and `sizes` (default `ASSUMED_NODE_SIZE`), as the fit
+ * happens when nodes are first measured.
  */
 export function initialFitNodes(
   graph: Pick<GraphModel, "start_node" | "nodes" | "edges">,
   positions: ReadonlyMap<string, Point>,
   viewport: Size = TYPICAL_VIEWPORT,
+  sizes?: ReadonlyMap<string, Size>,
 ): { id: string }[] | undefined {
-  if (graph.nodes.length === 0 || fitsReadably(graph.nodes.map((n) => n.id), positions, viewport)) return undefined;
+  if (graph.nodes.length === 0 || fitsReadably(graph.nodes.map((n) => n.id), positions, viewport, sizes)) return undefined;
   const ids = new Set(graph.nodes.map((n) => n.id));
   const start = graph.nodes.find((n) => n.is_start)?.id ?? graph.start_node;
   if (!ids.has(start)) return undefined;
@@ -71,7 +82,7 @@ export function initialFitNodes(
     for (const edge of graph.edges) {
       if (!frontier.includes(edge.source) || !ids.has(edge.target) || picked.includes(edge.target)) continue;
       if (picked.length >= START_NODES) return picked.map((id) => ({ id }));
-      if (!fitsReadably([...picked, edge.target], positions, viewport)) continue; // too far from the others
+      if (!fitsReadably([...picked, edge.target], positions, viewport, sizes)) continue; // too far from the others
       picked.push(edge.target);
       next.push(edge.target);
     }

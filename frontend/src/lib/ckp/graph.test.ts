@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ckpToGraph, layoutGraph } from "./graph";
+import { ckpToGraph } from "./graph";
 import { tierOf } from "./tiers";
 
 const examples = join(__dirname, "..", "..", "..", "..", "ckp_examples");
@@ -156,25 +156,5 @@ describe("ckpToGraph", () => {
   it("returns an empty graph for non-documents", () => {
     expect(ckpToGraph(null)).toEqual({ start_node: "", nodes: [], edges: [] });
     expect(ckpToGraph({ workflow_graph: { nodes: 3 } }).nodes).toEqual([]);
-  });
-});
-
-describe("layoutGraph", () => {
-  it("places nodes in columns by depth and survives loops", () => {
-    const graph = ckpToGraph(load("loop_example.ckp.json"));
-    const positions = layoutGraph(graph);
-    expect(positions.size).toBe(graph.nodes.length);
-    expect(positions.get(graph.start_node)?.x).toBe(0);
-    for (const e of graph.edges.filter((edge) => edge.kind === "next" || edge.kind === "approve")) {
-      const a = positions.get(e.source);
-      const b = positions.get(e.target);
-      if (a && b && e.target !== graph.start_node && b.x !== 0) expect(b.x).toBeGreaterThanOrEqual(a.x);
-    }
-  });
-
-  it("never puts two nodes on the same spot", () => {
-    const graph = ckpToGraph(load("contract_review.ckp.json"));
-    const spots = [...layoutGraph(graph).values()].map((p) => `${String(p.x)},${String(p.y)}`);
-    expect(new Set(spots).size).toBe(spots.length);
   });
 });

@@ -4,6 +4,6 @@ import type { CkpFlowNode } from "../types";
 import { NodeCard } from "./NodeCard";
 
 /** React Flow node type "control" (the control tier). */
-export const ControlNode = memo(function ControlNode({ data, selected }: NodeProps<CkpFlowNode>) {
-  return <NodeCard data={data} selected={selected} />;
+export const ControlNode = memo(function ControlNode({ data, selected, isConnectable }: NodeProps<CkpFlowNode>) {
+  return <NodeCard data={data} selected={selected} connectable={isConnectable} />;
 });

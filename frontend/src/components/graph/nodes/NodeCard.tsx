@@ -1,6 +1,7 @@
 import { Handle, Position } from "@xyflow/react";
 import { TIER_CLASSES, TIER_LABEL } from "@/lib/ckp/tiers";
 import type { CkpNodeData } from "../types";
+import { nodeCardSize } from "../view";
 
 const ICON: Record<string, string> = {
   sequence: "▶",
@@ -32,42 +33,47 @@ const OVERLAY_TEXT: Record<CkpNodeData["overlay"], string> = {
   failed: "failed",
 };
 
-/** The body every node type draws; the tier decides the colour. */
-export function NodeCard({ data, selected }: { data: CkpNodeData; selected: boolean }) {
+/**
+ * The body every node type draws; the tier decides the colour. Its size is fixed
+ * (`nodeCardSize`: the layout reserves exactly that room): edges enter at the top and
+ * leave at the bottom. Handles show only where edges can be drawn by hand (`connectable`).
+ */
+export function NodeCard({ data, selected, connectable = false }: { data: CkpNodeData; selected: boolean; connectable?: boolean }) {
+  const size = nodeCardSize(data.error !== null);
+  const handle = connectable ? "!bg-slate-500" : "!border-0 !bg-transparent";
   return (
     <div
-      className={`w-52 rounded-lg border-2 px-3 py-2 text-left shadow-sm ${TIER_CLASSES[data.tier]} ${OVERLAY[data.overlay]} ${
+      className={`overflow-hidden rounded-lg border-2 px-3 py-1.5 text-left shadow-sm ${TIER_CLASSES[data.tier]} ${OVERLAY[data.overlay]} ${
         selected ? "outline-2 outline-offset-2 outline-slate-900 dark:outline-white" : ""
       }`}
+      style={{ width: size.width, height: size.height }}
       data-testid={`graph-node-${data.nodeId}`}
       data-tier={data.tier}
       data-overlay={data.overlay}
     >
-      <Handle type="target" position={Position.Left} className="!bg-slate-500" />
-      <div className="flex items-center justify-between gap-2 text-[11px] font-semibold tracking-wide uppercase opacity-80">
+      <Handle type="target" position={Position.Top} className={handle} isConnectable={connectable} />
+      <div className="flex h-3.5 items-center justify-between gap-2 text-[11px] leading-3.5 font-semibold tracking-wide uppercase opacity-80">
         <span>
           <span aria-hidden="true">{ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
         </span>
         {data.isStart ? <span className="rounded bg-slate-900 px-1 text-[10px] text-white dark:bg-white dark:text-slate-900">start</span> : null}
       </div>
-      <div className="mt-0.5 truncate text-sm font-semibold" title={data.nodeId}>
+      <div className="truncate text-sm leading-4.5 font-semibold" title={data.nodeId}>
         {data.nodeId}
       </div>
-      {data.label !== data.nodeId ? (
-        <div className="truncate text-xs opacity-80" title={data.label}>
-          {data.label}
-        </div>
-      ) : null}
-      <div className="mt-1 flex items-center justify-between text-[11px] opacity-80">
+      <div className="h-3.5 truncate text-xs leading-3.5 opacity-80" title={data.label !== data.nodeId ? data.label : undefined}>
+        {data.label !== data.nodeId ? data.label : ""}
+      </div>
+      <div className="flex h-3.5 items-center justify-between text-[11px] leading-3.5 opacity-80">
         <span>{data.agent ?? TIER_LABEL[data.tier]}</span>
         {data.overlay !== "none" ? <span className="font-semibold">{OVERLAY_TEXT[data.overlay]}</span> : null}
       </div>
       {data.error ? (
-        <div className="mt-1 line-clamp-3 text-xs font-medium text-red-800 dark:text-red-200" data-testid={`graph-node-error-${data.nodeId}`}>
+        <div className="mt-1 line-clamp-3 text-xs leading-3.5 font-medium text-red-800 dark:text-red-200" data-testid={`graph-node-error-${data.nodeId}`}>
           {data.error}
         </div>
       ) : null}
-      <Handle type="source" position={Position.Right} className="!bg-slate-500" />
+      <Handle type="source" position={Position.Bottom} className={handle} isConnectable={connectable} />
     </div>
   );
 }
