@@ -18,6 +18,7 @@ import {
   connect,
   disconnect,
   duplicateNodes,
+  getNode,
   listNodes,
   outputPorts,
   positionOf,
@@ -240,6 +241,14 @@ export function Builder({
     setFocusPath(null);
   }, []);
 
+  const onCanvasSelect = useCallback(
+    (update: (nodes: ReadonlySet<string>, edges: ReadonlySet<string>) => { nodes: ReadonlySet<string>; edges: ReadonlySet<string> }) => {
+      setSelection((s) => update(s.nodes, s.edges));
+      setFocusPath(null);
+    },
+    [],
+  );
+
   const viewCentre = useCallback((): Position => {
     const box = canvasBox.current?.getBoundingClientRect();
     if (!box) return { x: 0, y: 0 };
@@ -265,7 +274,15 @@ export function Builder({
 
   const deleteSelection = useCallback(() => {
     const nodes = [...selectedNodes];
-    const edges = [...selectedEdges].map(splitEdgeId).filter((e): e is { source: string; portId: string } => e !== null && !selectedNodes.has(e.source));
+    const current = sessionRef.current.history.present;
+    // Only connections that still exist (a selected edge may have gone with an undo or a JSON edit).
+    const edges = [...selectedEdges]
+      .map(splitEdgeId)
+      .filter((e): e is { source: string; portId: string } => {
+        if (e === null || selectedNodes.has(e.source)) return false;
+        const node = getNode(current, e.source);
+        return node !== undefined && outputPorts(node).some((p) => p.id === e.portId && p.target !== null);
+      });
     if (nodes.length === 0 && edges.length === 0) return;
     edit((d) => {
       let next = d;
@@ -478,7 +495,7 @@ export function Builder({
               overlay={overlay}
               selectedNodes={selectedNodes}
               selectedEdges={selectedEdges}
-              onSelect={select}
+              onSelect={onCanvasSelect}
               onConnect={onConnect}
               onMove={onMove}
               onDropType={addAt}

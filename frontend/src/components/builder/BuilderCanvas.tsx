@@ -35,6 +35,15 @@ function str(value: unknown): string | null {
   return typeof value === "string" && value !== "" ? value : null;
 }
 
+function applySelect(current: ReadonlySet<string>, changes: readonly { id: string; selected: boolean }[]): ReadonlySet<string> {
+  const next = new Set(current);
+  for (const c of changes) {
+    if (c.selected) next.add(c.id);
+    else next.delete(c.id);
+  }
+  return next;
+}
+
 /** The last value made for each key, remade when its inputs (`key`) change. */
 class Memo<K extends object | string, V> {
   constructor(private readonly store: { get: (k: K) => { key: string; value: V } | undefined; set: (k: K, v: { key: string; value: V }) => unknown }) {}
@@ -64,7 +73,8 @@ export interface CanvasProps {
   overlay: RunOverlay | null;
   selectedNodes: ReadonlySet<string>;
   selectedEdges: ReadonlySet<string>;
-  onSelect: (nodes: ReadonlySet<string>, edges: ReadonlySet<string>) => void;
+  /** Selection changes as updates of the previous selection (node and edge changes arrive in the same tick). */
+  onSelect: (update: (nodes: ReadonlySet<string>, edges: ReadonlySet<string>) => { nodes: ReadonlySet<string>; edges: ReadonlySet<string> }) => void;
   onConnect: (source: string, portId: string, target: string) => void;
   onMove: (positions: ReadonlyMap<string, Position>) => void;
   onDropType: (type: CkpNodeType, position: Position) => void;
@@ -160,14 +170,12 @@ export function BuilderCanvas({ doc, positions, counts, overlay, selectedNodes, 
 
   const onNodesChange = useCallback(
     (changes: NodeChange<BuilderFlowNode>[]) => {
-      let nextSel: Set<string> | null = null;
+      const select: { id: string; selected: boolean }[] = [];
       let drag: Map<string, Position> | null = null;
       let sizes: Map<string, { width: number; height: number }> | null = null;
       for (const c of changes) {
         if (c.type === "select") {
-          nextSel ??= new Set(selectedNodes);
-          if (c.selected) nextSel.add(c.id);
-          else nextSel.delete(c.id);
+          select.push({ id: c.id, selected: c.selected });
         } else if (c.type === "position" && c.position && c.dragging) {
           drag ??= new Map(dragging);
           drag.set(c.id, c.position);
@@ -179,25 +187,20 @@ export function BuilderCanvas({ doc, positions, counts, overlay, selectedNodes, 
           }
         }
       }
-      if (nextSel) onSelect(nextSel, selectedEdges);
+      if (select.length > 0) onSelect((nodes, edges) => ({ nodes: applySelect(nodes, select), edges }));
       if (drag) setDragging(drag);
       if (sizes) setMeasured(sizes);
     },
-    [selectedNodes, selectedEdges, dragging, measured, onSelect],
+    [dragging, measured, onSelect],
   );
 
   const onEdgesChange = useCallback(
     (changes: EdgeChange<BuilderFlowEdge>[]) => {
-      let next: Set<string> | null = null;
-      for (const c of changes) {
-        if (c.type !== "select") continue;
-        next ??= new Set(selectedEdges);
-        if (c.selected) next.add(c.id);
-        else next.delete(c.id);
-      }
-      if (next) onSelect(selectedNodes, next);
+      const select: { id: string; selected: boolean }[] = [];
+      for (const c of changes) if (c.type === "select") select.push({ id: c.id, selected: c.selected });
+      if (select.length > 0) onSelect((nodes, edges) => ({ nodes, edges: applySelect(edges, select) }));
     },
-    [selectedNodes, selectedEdges, onSelect],
+    [onSelect],
   );
 
   const onNodeDragStop: OnNodeDrag<BuilderFlowNode> = useCallback(
