@@ -122,6 +122,7 @@ export function Builder({
   const editor = useRef<CodeEditorHandle>(null);
   const canvasBox = useRef<HTMLDivElement>(null);
   const fitted = useRef(false);
+  const root = useRef<HTMLDivElement>(null);
 
   const doc = session.history.present;
   const revision = session.revision;
@@ -351,14 +352,19 @@ export function Builder({
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || isTypingTarget(e.target)) return;
+      // Keys aimed at the builder (or at nothing in particular), not at the navigation or a toast.
+      const target = e.target instanceof Node ? e.target : null;
+      if (target !== null && target !== document.body && !root.current?.contains(target)) return;
       const action = shortcutFor(e);
       if (!action) return;
+      // Copying with no node selected copies text as usual.
+      if (action === "copy" && selectedNodes.size === 0) return;
       e.preventDefault();
       run(action);
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [run]);
+  }, [run, selectedNodes]);
 
   // ---- JSON pane ---------------------------------------------------------------------
   const onJsonChange = useCallback(
@@ -424,6 +430,7 @@ export function Builder({
 
   return (
     <div
+      ref={root}
       className="flex flex-col gap-3"
       data-testid="builder"
       data-revision={revision}
