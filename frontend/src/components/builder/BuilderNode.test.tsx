@@ -15,7 +15,7 @@ function render(data: BuilderNodeData): string {
   );
 }
 
-const base: Omit<BuilderNodeData, "ports"> = { nodeId: "gate", ckpType: "human_approval", tier: "control", label: "gate", isStart: false, errors: 0, warnings: 0, overlay: "none", runError: null };
+const base: BuilderNodeData = { nodeId: "gate", ckpType: "human_approval", tier: "control", label: "gate", isStart: false, errors: 0, warnings: 0, overlay: "none", runError: null, ports: [] };
 
 describe("BuilderNode", () => {
   it("has a labelled source handle per output port, test ids by port id", () => {
