@@ -454,19 +454,49 @@ _SALT = _format_salt()
 _HASH_PREFIX = f"{IR_FORMAT}:{_SALT}\n".encode()
 
 
+UI_KEY = "$ui"
+"""The visual builder's annotations (a node's canvas position, ...): UI only, never part
+of the definition, so never part of the IR hash."""
+
+
 def source_hash(source: Mapping[str, Any]) -> str:
     """The IR hash: sha256 of the IR format (see :func:`_format_salt`) and the canonical JSON
-    of the source document.
+    of the source document without its :data:`UI_KEY` annotations.
 
     The IR is a pure function of the document and the binder, so hashing the document
     (sorted keys, no whitespace, UTF-8: orjson writes 350 KiB in well under a millisecond)
     identifies the IR without serialising the much larger IR itself. Equal documents give
     the same hash whatever their key order or whitespace; any change to a value gives a
-    different one.
+    different one, except to ``$ui`` (moving a node on the canvas changes nothing a run does).
     """
     digest = hashlib.sha256(_HASH_PREFIX)
-    digest.update(canonical_json(source))
+    digest.update(canonical_json(without_ui(source)))
     return digest.hexdigest()
+
+
+def without_ui(source: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``source`` without the ``$ui`` keys of the document, of its ``workflow_graph`` and of
+    each node (shallow copies of what changes; ``source`` itself when there are none)."""
+    graph = source.get("workflow_graph")
+    nodes = graph.get("nodes") if isinstance(graph, Mapping) else None
+    marked: list[str] = []
+    if isinstance(nodes, Mapping):
+        for node_id, node in nodes.items():
+            if isinstance(node, Mapping) and UI_KEY in node:
+                marked.append(node_id)
+    graph_marked = isinstance(graph, Mapping) and UI_KEY in graph
+    if not marked and not graph_marked and UI_KEY not in source:
+        return source
+    out = {key: value for key, value in source.items() if key != UI_KEY}
+    if isinstance(graph, Mapping) and (marked or graph_marked):
+        new_graph = {key: value for key, value in graph.items() if key != UI_KEY}
+        if marked and isinstance(nodes, Mapping):
+            new_nodes = dict(nodes)
+            for node_id in marked:
+                new_nodes[node_id] = {key: value for key, value in nodes[node_id].items() if key != UI_KEY}
+            new_graph["nodes"] = new_nodes
+        out["workflow_graph"] = new_graph
+    return out
 
 
 def canonical_json(value: Any) -> bytes:

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langorch.ckp.binder import bind
+from langorch.ckp.dataflow import Reaching
 from langorch.ckp.diagnostics import Diagnostic, Severity, has_errors
 from langorch.ckp.graph import analyze
 from langorch.ckp.ir import ProcedureIR
 from langorch.ckp.nodes import Procedure
 from langorch.ckp.parser import ParseResult, parse_data, parse_text
-from langorch.ckp.validator import SubflowResolver, validate
+from langorch.ckp.validator import SubflowResolver, validate_with_reaching
 
 
 @dataclass
@@ -22,6 +23,16 @@ class CompileResult:
     ir: ProcedureIR | None = None
     procedure: Procedure | None = None
     raw: dict[str, Any] | None = None
+    reaching: Reaching | None = None
+    """The data-flow analysis' known variables per node; set once the document parsed."""
+
+    @property
+    def scopes(self) -> dict[str, list[str]]:
+        """For each node id, the sorted variables known when the node starts (declared,
+        built-in, or written by a node it can be reached from); empty when the document
+        did not parse. Spelled out on each access: an editor's completion lists, not
+        something every compile pays for."""
+        return self.reaching.scopes() if self.reaching is not None else {}
 
     @property
     def ok(self) -> bool:
@@ -52,7 +63,9 @@ def _finish(parsed: ParseResult, resolver: SubflowResolver | None) -> CompileRes
     if parsed.procedure is None or parsed.raw is None:
         return result
     facts = analyze(parsed.procedure.workflow_graph.nodes)
-    diagnostics.extend(validate(parsed.procedure, parsed.raw, parsed.invalid_nodes, resolver, facts))
+    problems, result.reaching = validate_with_reaching(parsed.procedure, parsed.raw, parsed.invalid_nodes,
+                                                       resolver, facts)
+    diagnostics.extend(problems)
     if has_errors(diagnostics):
         return result
     result.ir = bind(parsed.procedure, parsed.raw, facts)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 from langorch.ckp import catalog
@@ -66,7 +67,114 @@ _SIMPLE_REF = re.compile(r"\{\{\s*([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)\s*
 def check_dataflow(procedure: Procedure, raw_nodes: Mapping[str, Any],
                    edges: Iterable[Edge]) -> list[Diagnostic]:
     """Diagnostics for undefined variables, bad templates, bad conditions and unknown secrets."""
-    return _DataFlow(procedure, raw_nodes).run(edges)
+    return analyze_dataflow(procedure, raw_nodes, edges)[0]
+
+
+def analyze_dataflow(procedure: Procedure, raw_nodes: Mapping[str, Any], edges: Iterable[Edge],
+                     extra_nodes: Iterable[str] = ()) -> tuple[list[Diagnostic], Reaching]:
+    """:func:`check_dataflow`'s diagnostics and the :class:`Reaching` sets they were checked
+    against. ``extra_nodes`` (nodes present in the document whose payload failed
+    validation) get a scope too: what reaches them over the edges of the valid nodes."""
+    flow = _DataFlow(procedure, raw_nodes)
+    reaching = reaching_definitions(procedure, edges, extra_nodes)
+    return flow.run(reaching), reaching
+
+
+def known_at_entry(procedure: Procedure, edges: Iterable[Edge],
+                   extra_nodes: Iterable[str] = ()) -> dict[str, list[str]]:
+    """For each node id, the sorted names of the variables known when the node starts:
+    declared in ``variables_schema``, built-ins, and everything written by a node from
+    which it can be reached (``edges`` as the validator lists them, implicit ones
+    included). What a node's own earlier steps write is not included."""
+    return reaching_definitions(procedure, edges, extra_nodes).scopes()
+
+
+class Reaching:
+    """The variables known at each node's entry, as bit sets over the written names.
+
+    Cheap to keep (the analysis needs it anyway); :meth:`scopes` spells the sets out only
+    when someone asks (an editor's completion list), not on every compile.
+    """
+
+    __slots__ = ("bits", "entry", "masks", "names")
+
+    def __init__(self, entry: frozenset[str], names: list[str], masks: dict[str, int]) -> None:
+        self.entry = entry
+        """Known everywhere: declared variables and built-ins."""
+        self.names = names
+        """The variables nodes write, sorted: bit ``i`` of a mask stands for ``names[i]``."""
+        self.bits: dict[str, int] = {name: 1 << i for i, name in enumerate(names)}
+        self.masks = masks
+        """Node id → the bits of the variables some node before it writes."""
+
+    def scopes(self) -> dict[str, list[str]]:
+        """Node id → the sorted names of the variables known at its entry."""
+        names = self.names
+        base = sorted(self.entry)
+        declared = 0  # written names that are known everywhere anyway
+        for name in names:
+            if name in self.entry:
+                declared |= self.bits[name]
+        out: dict[str, list[str]] = {}
+        for node_id, mask in self.masks.items():
+            mask &= ~declared
+            if mask:
+                # bit i → byte i of the reversed binary text → names[i]; both runs are sorted,
+                # so the final sort is a linear merge.
+                flags = f"{mask:b}"[::-1].encode("ascii").translate(_BINARY_TO_FLAGS)
+                out[node_id] = sorted(base + list(compress(names, flags)))
+            else:
+                out[node_id] = list(base)
+        return out
+
+
+_BINARY_TO_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def reaching_definitions(procedure: Procedure, edges: Iterable[Edge], extra_nodes: Iterable[str] = ()) -> Reaching:
+    """The fixpoint of the may-analysis: for each node, the variables some path to it writes."""
+    nodes = procedure.workflow_graph.nodes
+    entry = frozenset(declared_variables(procedure.variables_schema)) | catalog.BUILTIN_VARIABLES
+    writes: dict[str, set[str]] = {node_id: generated(node_id, node) for node_id, node in nodes.items()}
+    every: set[str] = set()
+    for names in writes.values():
+        every |= names
+    reaching = Reaching(entry, sorted(every), {})
+    bits = reaching.bits
+    gen: dict[str, int] = {}
+    for node_id, names in writes.items():
+        mask = 0
+        for name in names:
+            mask |= bits[name]
+        gen[node_id] = mask
+    preds: dict[str, list[str]] = {n: [] for n in nodes}
+    for extra in extra_nodes:
+        if extra not in preds:
+            preds[extra] = []
+            gen[extra] = 0
+    for e in edges:
+        if e.target in preds and e.source in preds:
+            preds[e.target].append(e.source)
+    gc = procedure.global_config
+    if gc and gc.on_failure in preds:
+        # any node may fail into the global failure handler, with what it has written
+        preds[gc.on_failure].extend(n for n in nodes if n != gc.on_failure)
+    order = _flow_order(preds, procedure.workflow_graph.start_node)
+    masks: dict[str, int] = dict.fromkeys(preds, 0)
+    written: dict[str, int] = dict(gen)
+    changed = True
+    while changed:  # two passes for an acyclic graph, a few more for nested loops
+        changed = False
+        for node_id in order:
+            mask = 0
+            for p in preds[node_id]:
+                mask |= written[p]
+            if mask != masks[node_id]:
+                masks[node_id] = mask
+                written[node_id] = mask | gen[node_id]
+                changed = True
+    reaching.masks = masks
+    return reaching
 
 
 def generated(node_id: str, node: Node) -> set[str]:
@@ -132,44 +240,12 @@ class _DataFlow:
         self.secret_names = frozenset(refs or ())
         self.out: list[Diagnostic] = []
 
-    def run(self, edges: Iterable[Edge]) -> list[Diagnostic]:
-        entry = frozenset(declared_variables(self.p.variables_schema)) | catalog.BUILTIN_VARIABLES
-        bits: dict[str, int] = {}
-        gen: dict[str, int] = {}
-        for node_id, node in self.nodes.items():
-            mask = 0
-            for name in generated(node_id, node):
-                bit = bits.get(name)
-                if bit is None:
-                    bit = bits[name] = 1 << len(bits)
-                mask |= bit
-            gen[node_id] = mask
-        preds: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for e in edges:
-            if e.target in preds and e.source in preds:
-                preds[e.target].append(e.source)
-        gc = self.p.global_config
-        if gc and gc.on_failure in preds:
-            # any node may fail into the global failure handler, with what it has written
-            preds[gc.on_failure].extend(n for n in self.nodes if n != gc.on_failure)
-        order = _flow_order(self.nodes, preds, self.p.workflow_graph.start_node)
-        reaching: dict[str, int] = dict.fromkeys(self.nodes, 0)
-        written: dict[str, int] = dict(gen)
-        changed = True
-        while changed:  # two passes for an acyclic graph, a few more for nested loops
-            changed = False
-            for node_id in order:
-                mask = 0
-                for p in preds[node_id]:
-                    mask |= written[p]
-                if mask != reaching[node_id]:
-                    reaching[node_id] = mask
-                    written[node_id] = mask | gen[node_id]
-                    changed = True
+    def run(self, reaching: Reaching) -> list[Diagnostic]:
+        entry, bits, masks = reaching.entry, reaching.bits, reaching.masks
         for node_id, node in self.nodes.items():
             raw = self.raw_nodes.get(node_id)
             if isinstance(raw, dict):
-                self._node(node_id, node, raw, _Known(entry, bits, reaching[node_id]))
+                self._node(node_id, node, raw, _Known(entry, bits, masks[node_id]))
         return self.out
 
     # ------------------------------------------------------------------ per node
@@ -392,17 +468,17 @@ def _first_field(rest: str) -> str | None:
     return rest[1:end]
 
 
-def _flow_order(nodes: Mapping[str, Any], preds: Mapping[str, list[str]], start: str | None) -> list[str]:
+def _flow_order(preds: Mapping[str, list[str]], start: str | None) -> list[str]:
     """Reverse postorder of a depth-first walk from the start node (then from any node
     not reached yet): predecessors come first, except along the back edges of cycles,
     so the data-flow fixpoint settles in a couple of passes instead of one per node."""
-    succ: dict[str, list[str]] = {n: [] for n in nodes}
+    succ: dict[str, list[str]] = {n: [] for n in preds}
     for target, sources in preds.items():
         for source in sources:
             succ[source].append(target)
     seen: set[str] = set()
     post: list[str] = []
-    roots = [start, *nodes] if start in succ else list(nodes)
+    roots = [start, *preds] if start in succ else list(preds)
     for root in roots:
         if root is None or root in seen:
             continue

@@ -1,7 +1,7 @@
 """The intermediate representation: frozen dataclasses, the runtime's only input.
 
 The same CKP always gives an equal IR and the same :attr:`ProcedureIR.ir_hash`; any
-change to the CKP gives a different hash.
+change to the CKP gives a different hash, except to the builder's UI-only ``$ui`` fields.
 Templated values (``"{{var}}"``) stay as text here; the runtime renders them.
 Secret values never appear: only :class:`SecretRef` lookups do.
 """

@@ -49,6 +49,21 @@ def _terminate_action_shape() -> dict[str, Any]:
     }
 
 
+def _ui_shape(where: str) -> dict[str, Any]:
+    """``$ui``: the visual builder's annotations. Ignored by the compiler and the IR hash."""
+    point = {"type": "object", "required": ["x", "y"],
+             "properties": {"x": {"type": "number"}, "y": {"type": "number"}}}
+    shape: dict[str, Any] = {
+        "title": "UI annotations",
+        "description": f"UI-only data of the {where} (the visual builder's); ignored by the compiler and "
+                       "not part of the ir_hash.",
+        "type": "object",
+    }
+    if where == "node":
+        shape["properties"] = {"position": {**point, "description": "Canvas position of the node."}}
+    return shape
+
+
 def ckp_json_schema() -> dict[str, Any]:
     """The schema editors can use as ``$schema``; it also admits the older node-list shape."""
     body = Procedure.model_json_schema(by_alias=True, ref_template="#/$defs/{model}")
@@ -58,6 +73,11 @@ def ckp_json_schema() -> dict[str, Any]:
     terminate = defs["TerminateNode"]["properties"]
     for key in ("cleanup_actions", "error_actions"):
         terminate[key]["anyOf"] = [{"type": "array", "items": _terminate_action_shape()}, {"type": "null"}]
+    body["properties"]["$ui"] = _ui_shape("procedure")
+    defs["WorkflowGraph"]["properties"]["$ui"] = _ui_shape("graph")
+    for name, definition in defs.items():
+        if name.endswith("Node") and "properties" in definition:
+            definition["properties"]["$ui"] = _ui_shape("node")
     defs["LegacyNodeListProcedure"] = {
         "title": "Older CKP shape (node list)",
         "description": "Accepted and rewritten to the canonical shape with a warning.",

@@ -18,7 +18,7 @@ from langorch.ckp import catalog
 from langorch.ckp.addresses import literal_url_rule
 from langorch.ckp.binder import resolve_action
 from langorch.ckp.cron import cron_problem, rrule_problem
-from langorch.ckp.dataflow import check_dataflow
+from langorch.ckp.dataflow import Reaching, analyze_dataflow
 from langorch.ckp.diagnostics import Code, Diagnostic, error, pointer, warning
 from langorch.ckp.dialects import normalize_dialect
 from langorch.ckp.graph import SIDE_EDGES, Edge, GraphFacts, analyze, is_acyclic, reachable, strongly_connected
@@ -55,7 +55,22 @@ def validate(
     ``facts`` is :func:`langorch.ckp.graph.analyze` of the procedure's nodes when the
     caller already has it (the compiler shares it with the binder).
     """
-    return _Validator(procedure, raw, set(invalid_nodes), resolver, facts).run()
+    return validate_with_reaching(procedure, raw, invalid_nodes, resolver, facts)[0]
+
+
+def validate_with_reaching(
+    procedure: Procedure,
+    raw: Mapping[str, Any],
+    invalid_nodes: Iterable[str] = (),
+    resolver: SubflowResolver | None = None,
+    facts: GraphFacts | None = None,
+) -> tuple[list[Diagnostic], Reaching]:
+    """:func:`validate`, and the variables known at each node's entry (for every node of
+    the document, invalid ones included) that the data-flow checks used."""
+    validator = _Validator(procedure, raw, set(invalid_nodes), resolver, facts)
+    out = validator.run()
+    assert validator.reaching is not None  # run() always computes it
+    return out, validator.reaching
 
 
 class _Validator:
@@ -69,6 +84,7 @@ class _Validator:
         self.suggest = _Suggester(self.known)
         self.resolver = resolver
         self.out: list[Diagnostic] = []
+        self.reaching: Reaching | None = None
         facts = facts or analyze(self.nodes)
         self.edges_of = facts.edges
         self.inner = facts.inner
@@ -95,7 +111,8 @@ class _Validator:
         self._actions()
         self._trigger()
         self._variables_schema()
-        self.out.extend(check_dataflow(self.p, self.raw_nodes, edges))
+        flow_problems, self.reaching = analyze_dataflow(self.p, self.raw_nodes, edges, sorted(self.invalid))
+        self.out.extend(flow_problems)
         self._subflows()
         return self.out
 
