@@ -13,7 +13,8 @@ from tests.api.conftest import add_run, assert_error, broken_ckp, ckp, create_pr
 pytestmark = pytest.mark.asyncio
 
 READ_FIELDS = {"id", "procedure_id", "version", "status", "effective_date", "description", "project_id", "ir_hash",
-               "tags", "provenance", "retrieval_metadata", "created_by", "created_at", "updated_at", "run_count"}
+               "tags", "provenance", "retrieval_metadata", "created_by", "change_note", "created_at", "updated_at",
+               "run_count"}
 
 
 # --------------------------------------------------------------------------- create

@@ -244,9 +244,12 @@ async def create(
     version: str | None = None,
     status: str | None = None,
     created_by: str | None = None,
+    change_note: str | None = None,
 ) -> Saved:
     """Compile and store a new version; 422 with diagnostics. An identical document under an
-    existing version is ``unchanged``; a different one is a 409."""
+    existing version is ``unchanged``; a different one is a 409, even when only its ``$ui``
+    annotations differ (same IR hash): the stored document is never silently kept in place
+    of the one sent. ``change_note`` is stored with a new version only."""
     ir, result = await _compile_or_raise(session, document)
     _check_identity(ir, procedure_id, version)
     if project_id is not None:
@@ -261,7 +264,7 @@ async def create(
             "while it has no runs.",
             details={"id": existing.id, "procedure_id": ir.procedure_id, "version": ir.version})
     row = Procedure(procedure_id=ir.procedure_id, version=ir.version, status=status or _status_of(result),
-                    project_id=project_id, created_by=created_by)
+                    project_id=project_id, created_by=created_by, change_note=change_note)
     _apply_document(row, document, ir, result)
     session.add(row)
     await session.flush()
@@ -296,8 +299,10 @@ async def update(
     status: str | None = None,
     project_id: str | None = None,
     set_project: bool = False,
+    change_note: str | None = None,
 ) -> Saved:
-    """Replace the CKP of a version that has no runs (409 otherwise)."""
+    """Replace the CKP of a version that has no runs (409 otherwise); ``change_note``, when
+    given, replaces the version's note."""
     row = await get(session, procedure_id, version)
     await _ensure_no_runs(session, row)
     ir, result = await _compile_or_raise(session, document)
@@ -309,6 +314,8 @@ async def update(
         if project_id is not None:
             await projects.get(session, project_id, field="project_id")
         row.project_id = project_id
+    if change_note is not None:
+        row.change_note = change_note
     _apply_document(row, document, ir, result)
     row.updated_at = utcnow()
     await session.flush()
@@ -373,7 +380,9 @@ async def import_document(
 ) -> Saved:
     """Create, or replace an existing version when its definition changed and it has no runs.
 
-    An existing version with the same IR hash is left alone (``unchanged``).
+    An existing version with the same IR hash is left alone (``unchanged``): that includes a
+    file that differs from the stored document only in its UI-only ``$ui`` annotations, so
+    re-importing the examples at start-up keeps the positions saved from the builder.
     """
     ir, result = await _compile_or_raise(session, document)
     row = await find(session, ir.procedure_id, ir.version)

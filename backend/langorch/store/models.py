@@ -88,6 +88,8 @@ class Procedure(Base):
     tags: Mapped[list[Any] | None] = mapped_column(JSON)
     project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     created_by: Mapped[str | None] = mapped_column(String(200))
+    change_note: Mapped[str | None] = mapped_column(Text)
+    """What changed in this version and why, as given when it was created (the builder's save)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -54,7 +54,8 @@ async def validate_procedure(body: ValidateRequest, session: Session) -> Validat
     return ValidateResult(valid=result.ir is not None,
                           diagnostics=[DiagnosticOut(**d.to_dict()) for d in result.diagnostics],
                           procedure_id=proc.procedure_id if proc else None, version=proc.version if proc else None,
-                          ir_hash=result.ir.ir_hash if result.ir else None)
+                          ir_hash=result.ir.ir_hash if result.ir else None,
+                          scopes={} if body.include_scopes is False else result.scopes)
 
 
 @router.get("/schema", response_model=dict[str, Any])
@@ -74,7 +75,7 @@ async def create_procedure(body: ProcedureCreate, request: Request, session: Ses
     version. ``created_by`` is the caller."""
     saved = await service.create(session, body.ckp_json, project_id=body.project_id,
                                  procedure_id=body.procedure_id, version=body.version, status=body.status,
-                                 created_by=current_identity(request).name)
+                                 created_by=current_identity(request).name, change_note=body.change_note)
     detail = await _detail(session, saved.row, saved.warnings)
     if saved.action == "unchanged":
         response.status_code = status.HTTP_200_OK
@@ -134,7 +135,8 @@ async def update_version(procedure_id: str, version: str, body: ProcedureUpdate,
                          session: Session) -> ProcedureDetail:
     """Replace the CKP of a version. 409 once the version has runs: save a new version instead."""
     saved = await service.update(session, procedure_id, version, body.ckp_json, status=body.status,
-                                 project_id=body.project_id, set_project="project_id" in body.model_fields_set)
+                                 project_id=body.project_id, set_project="project_id" in body.model_fields_set,
+                                 change_note=body.change_note)
     return await _detail(session, saved.row, saved.warnings)
 
 

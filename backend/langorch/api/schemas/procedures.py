@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from langorch.api.schemas.common import ApiModel, DiagnosticOut
 
 ProcedureStatus = Literal["draft", "active", "deprecated", "archived"]
 Tier = Literal["deterministic", "intelligent", "control"]
+MAX_CHANGE_NOTE = 2000
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("change_note may not contain NUL characters")
+    return value
+
+
+ChangeNote = Annotated[str | None, Field(max_length=MAX_CHANGE_NOTE), AfterValidator(_no_nul)]
 
 
 class ProcedureCreate(BaseModel):
@@ -22,6 +32,8 @@ class ProcedureCreate(BaseModel):
                                      description="Optional; must equal the CKP's procedure_id.")
     version: str | None = Field(default=None, max_length=64, description="Optional; must equal the CKP's version.")
     status: ProcedureStatus | None = Field(default=None, description="Overrides the CKP's status field.")
+    change_note: ChangeNote = Field(default=None, description="What changed in this version and why (at most "
+                                                             "2000 characters, no NUL); stored with the version.")
 
 
 class ProcedureUpdate(BaseModel):
@@ -30,6 +42,7 @@ class ProcedureUpdate(BaseModel):
     ckp_json: dict[str, Any] = Field(description="The new CKP; its procedure_id and version must match the path.")
     status: ProcedureStatus | None = Field(default=None, description="New status; must be an allowed lifecycle step.")
     project_id: str | None = Field(default=None, max_length=64, description="Move to this project (null: none).")
+    change_note: ChangeNote = Field(default=None, description="Replaces the version's change note when given.")
 
 
 class ProcedureStatusChange(BaseModel):
@@ -51,6 +64,7 @@ class ProcedureRead(ApiModel):
     provenance: dict[str, Any] | None = None
     retrieval_metadata: dict[str, Any] | None = None
     created_by: str | None = None
+    change_note: str | None = Field(default=None, description="The note the version was created with.")
     created_at: datetime
     updated_at: datetime
     run_count: int = Field(default=0, description="Runs started from this version; when > 0 the version is immutable.")
@@ -72,6 +86,9 @@ class ProcedureDetail(ProcedureRead):
 
 class ValidateRequest(BaseModel):
     ckp_json: Any = Field(description="A CKP document (an object, or its JSON text).")
+    include_scopes: bool | None = Field(default=None, description="false: answer ``scopes: {}`` (a caller that only "
+                                                                  "wants the diagnostics of a very large document); "
+                                                                  "unset or true: the scopes.")
 
 
 class ValidateResult(BaseModel):
@@ -80,6 +97,11 @@ class ValidateResult(BaseModel):
     procedure_id: str | None = None
     version: str | None = None
     ir_hash: str | None = Field(default=None, description="Set when valid.")
+    scopes: dict[str, list[str]] = Field(
+        description="For each node id, the variables known when the node starts, sorted: declared in "
+                    "variables_schema, built-ins (run_id, secrets, ...) and everything written by a node it can "
+                    "be reached from (what the node's own earlier steps write is not included). Empty when the "
+                    "document does not parse.")
 
 
 class Position(BaseModel):
