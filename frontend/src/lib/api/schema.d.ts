@@ -2410,6 +2410,11 @@ export type components = {
          */
         ProcedureCreate: {
             /**
+             * Change Note
+             * @description What changed in this version and why (at most 2000 characters, no NUL); stored with the version.
+             */
+            change_note?: string | null;
+            /**
              * Ckp Json
              * @description The CKP document.
              */
@@ -2442,6 +2447,11 @@ export type components = {
          * @description One version with its CKP and the compiler's current warnings.
          */
         ProcedureDetail: {
+            /**
+             * Change Note
+             * @description The note the version was created with.
+             */
+            change_note?: string | null;
             /** Ckp Json */
             ckp_json: {
                 [key: string]: unknown;
@@ -2532,6 +2542,11 @@ export type components = {
          */
         ProcedureRead: {
             /**
+             * Change Note
+             * @description The note the version was created with.
+             */
+            change_note?: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -2601,6 +2616,11 @@ export type components = {
          * @description ``PUT /api/procedures/{procedure_id}/{version}``: replace the CKP of a version without runs.
          */
         ProcedureUpdate: {
+            /**
+             * Change Note
+             * @description Replaces the version's change note when given.
+             */
+            change_note?: string | null;
             /**
              * Ckp Json
              * @description The new CKP; its procedure_id and version must match the path.
@@ -3523,6 +3543,11 @@ export type components = {
              * @description A CKP document (an object, or its JSON text).
              */
             ckp_json: unknown;
+            /**
+             * Include Scopes
+             * @description false: answer ``scopes: {}`` (a caller that only wants the diagnostics of a very large document); unset or true: the scopes.
+             */
+            include_scopes?: boolean | null;
         };
         /** ValidateResult */
         ValidateResult: {
@@ -3535,6 +3560,13 @@ export type components = {
             ir_hash?: string | null;
             /** Procedure Id */
             procedure_id?: string | null;
+            /**
+             * Scopes
+             * @description For each node id, the variables known when the node starts, sorted: declared in variables_schema, built-ins (run_id, secrets, ...) and everything written by a node it can be reached from (what the node's own earlier steps write is not included). Empty when the document does not parse.
+             */
+            scopes: {
+                [key: string]: string[];
+            };
             /**
              * Valid
              * @description True when there are no error diagnostics.
