@@ -43,10 +43,13 @@ async def test_validate_of_a_document_that_does_not_parse_has_empty_scopes(clien
     assert body["valid"] is False and body["scopes"] == {}
 
 
-async def test_validate_leaves_scopes_out_when_asked_to(client: httpx.AsyncClient) -> None:
-    body = (await client.post("/api/procedures/validate", json={"ckp_json": ckp(), "include_scopes": False})).json()
+async def test_validate_answers_scopes_only_for_the_nodes_asked_for(client: httpx.AsyncClient) -> None:
+    none = (await client.post("/api/procedures/validate", json={"ckp_json": ckp(), "scopes_for": []})).json()
+    one = (await client.post("/api/procedures/validate",
+                             json={"ckp_json": ckp(), "scopes_for": ["end", "no_such_node"]})).json()
 
-    assert body["valid"] is True and body["scopes"] == {}
+    assert none["valid"] is True and none["scopes"] == {}
+    assert list(one["scopes"]) == ["end"] and "run_id" in one["scopes"]["end"]
 
 
 # --------------------------------------------------------------------------- $ui positions

@@ -26,14 +26,20 @@ function scopesOf(answer: unknown): Record<string, string[]> {
   return out;
 }
 
+/** Newer scopes replace older ones; those of the same revision (another node selected) are added. */
+function mergeScopes(shown: BuilderValidation, revision: number, scopes: Record<string, string[]>): Record<string, string[]> {
+  return revision === shown.revision ? { ...shown.scopes, ...scopes } : scopes;
+}
+
 /**
- * The server compiler's diagnostics (and variable scopes) for the builder's document:
+ * The server compiler's diagnostics (and the variable scope of the node the inspector
+ * shows, `inspected`: scopes of every node are large on a large document) for the builder's document:
  * at once after a quiet spell, at most every `delayMs` during a burst of edits, and
  * always for the last edit of a burst. An answer older than the one on screen is
  * dropped (answers can overtake each other), so what is shown never goes back in time;
  * the previous answer stays until a newer one arrives.
  */
-export function useBuilderValidation(doc: Record<string, unknown>, revision: number, delayMs = 60) {
+export function useBuilderValidation(doc: Record<string, unknown>, revision: number, inspected: string | null, delayMs = 60) {
   const [result, setResult] = useState<BuilderValidation>(EMPTY);
   const [error, setError] = useState<unknown>(null);
   const lastSent = useRef(-Infinity);
@@ -54,10 +60,13 @@ export function useBuilderValidation(doc: Record<string, unknown>, revision: num
       lastSent.current = performance.now();
       const controller = new AbortController();
       inFlight.current.add(controller);
-      unwrap(api.POST("/api/procedures/validate", { body: { ckp_json: doc }, signal: controller.signal }))
+      const body = { ckp_json: doc, scopes_for: inspected === null ? [] : [inspected] };
+      unwrap(api.POST("/api/procedures/validate", { body, signal: controller.signal }))
         .then((answer) => {
           setResult((shown) =>
-            revision <= shown.revision ? shown : { revision, diagnostics: answer.diagnostics, scopes: scopesOf(answer), valid: answer.valid },
+            revision < shown.revision
+              ? shown
+              : { revision, diagnostics: answer.diagnostics, scopes: mergeScopes(shown, revision, scopesOf(answer)), valid: answer.valid },
           );
           setError(null);
         })
@@ -67,7 +76,7 @@ export function useBuilderValidation(doc: Record<string, unknown>, revision: num
         .finally(() => inFlight.current.delete(controller));
     }, wait);
     return () => window.clearTimeout(timer);
-  }, [doc, revision, delayMs]);
+  }, [doc, revision, inspected, delayMs]);
 
   return { ...result, checking: result.revision < revision && error === null, error };
 }

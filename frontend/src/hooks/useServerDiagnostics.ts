@@ -23,7 +23,7 @@ export function useServerDiagnostics(text: string, enabled = true) {
     staleTime: Infinity,
     gcTime: 60_000,
     retry: false,
-    queryFn: () => unwrap(api.POST("/api/procedures/validate", { body: { ckp_json: doc } })),
+    queryFn: () => unwrap(api.POST("/api/procedures/validate", { body: { ckp_json: doc, scopes_for: [] } })),
   });
   const diagnostics: Diagnostic[] = query.data?.diagnostics ?? [];
   return {

@@ -55,7 +55,14 @@ async def validate_procedure(body: ValidateRequest, session: Session) -> Validat
                           diagnostics=[DiagnosticOut(**d.to_dict()) for d in result.diagnostics],
                           procedure_id=proc.procedure_id if proc else None, version=proc.version if proc else None,
                           ir_hash=result.ir.ir_hash if result.ir else None,
-                          scopes={} if body.include_scopes is False else result.scopes)
+                          scopes=_scopes(result.scopes, body.scopes_for))
+
+
+def _scopes(scopes: dict[str, list[str]], wanted: list[str] | None) -> dict[str, list[str]]:
+    """The scopes of the ``wanted`` nodes that exist (all when None)."""
+    if wanted is None:
+        return scopes
+    return {node_id: scopes[node_id] for node_id in wanted if node_id in scopes}
 
 
 @router.get("/schema", response_model=dict[str, Any])

@@ -86,9 +86,10 @@ class ProcedureDetail(ProcedureRead):
 
 class ValidateRequest(BaseModel):
     ckp_json: Any = Field(description="A CKP document (an object, or its JSON text).")
-    include_scopes: bool | None = Field(default=None, description="false: answer ``scopes: {}`` (a caller that only "
-                                                                  "wants the diagnostics of a very large document); "
-                                                                  "unset or true: the scopes.")
+    scopes_for: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=1000,
+        description="Node ids to answer scopes for (an editor sends the node it shows; [] for none). Unset: every "
+                    "node — large for a large document (nodes × variables).")
 
 
 class ValidateResult(BaseModel):

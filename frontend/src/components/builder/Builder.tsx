@@ -176,7 +176,8 @@ export function Builder({
   const selectedEdges = selection.edges;
   const pointers = useMemo(() => nodePointers(doc), [doc]);
 
-  const validation = useBuilderValidation(doc, revision);
+  const inspected = selectedNodes.size === 1 ? ([...selectedNodes][0] ?? null) : null;
+  const validation = useBuilderValidation(doc, revision, inspected);
   const checker = useSchemaChecker();
   const schema = useMemo(() => (checker ? checker(doc) : []), [checker, doc]);
   // Placed in the text only while the JSON pane shows it (see builderProblems).
@@ -387,12 +388,19 @@ export function Builder({
   );
 
   // ---- inspector ---------------------------------------------------------------------
-  const only = selectedNodes.size === 1 ? ([...selectedNodes][0] ?? null) : null;
+  const only = inspected;
   const onNodeChange = useCallback((id: string, node: JsonObject) => edit((d) => replaceNode(d, id, node), `node:${id}`), [edit]);
   const onRename = useCallback(
     (from: string, to: string) => {
       const next = edit((d) => renameNode(d, from, to));
-      if (next && next !== doc) select(new Set([to]));
+      if (next && next !== doc) {
+        // A node placed by the layout keeps its place under its new id (no new layout of the whole graph).
+        setLayout((prev) => {
+          const at = prev.get(from);
+          return at && !prev.has(to) ? new Map(prev).set(to, at) : prev;
+        });
+        select(new Set([to]));
+      }
     },
     [edit, select, doc],
   );

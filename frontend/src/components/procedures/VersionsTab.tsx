@@ -63,7 +63,7 @@ export function VersionsTab({ procedure: p }: { procedure: ProcedureDetail }) {
                     <Link
                       href={builderHref({ kind: "version", procedureId: v.procedure_id, version: v.version })}
                       className="text-blue-700 underline underline-offset-2 dark:text-blue-300"
-                      aria-label={`Open version ${v.version} in the builder`}
+                      aria-label={`Open in builder: version ${v.version}`}
                       data-testid={`open-in-builder-${v.version}`}
                     >
                       Open in builder

@@ -3544,10 +3544,10 @@ export type components = {
              */
             ckp_json: unknown;
             /**
-             * Include Scopes
-             * @description false: answer ``scopes: {}`` (a caller that only wants the diagnostics of a very large document); unset or true: the scopes.
+             * Scopes For
+             * @description Node ids to answer scopes for (an editor sends the node it shows; [] for none). Unset: every node — large for a large document (nodes × variables).
              */
-            include_scopes?: boolean | null;
+            scopes_for?: string[] | null;
         };
         /** ValidateResult */
         ValidateResult: {
