@@ -63,6 +63,10 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Larger request bodies get 413.")
+    max_json_depth: int = Field(default=64, ge=8, le=512,
+                                description="JSON bodies nested deeper get 422 (inputs included).")
+    body_read_timeout_s: float = Field(default=30.0, gt=0, le=3600,
+                                       description="A request body that stops arriving for this long gets 408.")
     static_dir: str | None = Field(default=None, description="Built UI to serve at / (frontend/out).")
     allowed_hosts: Annotated[list[str], NoDecode, BeforeValidator(_comma_list)] = Field(
         default_factory=list,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from langorch.api.app import create_app
+from langorch.settings import Settings
 from tests.api.conftest import MAX_BODY, LiveServer, assert_error, ckp
 from tests.auth_support import bearer
 
@@ -82,3 +85,21 @@ def test_413_for_a_raw_chunked_upload_that_never_ends(live_server: LiveServer) -
             reply += data
     assert reply.startswith(b"HTTP/1.1 413")
     assert b"payload_too_large" in reply
+
+
+def test_a_body_shorter_than_its_content_length_gets_408(settings: Settings) -> None:
+    """A client that declares more bytes than it sends is answered, not left hanging."""
+    settings.api.body_read_timeout_s = 1.0
+    with LiveServer(create_app(settings)) as server, \
+            socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(b"POST /api/procedures/validate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"ckp_json\"")
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            data = sock.recv(65536)
+            if not data:
+                break
+            reply += data
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:200]
+    assert time.monotonic() - started < 8

@@ -1,6 +1,7 @@
 """Schemathesis over the app's OpenAPI schema: no generated request gets a 5xx.
 
-The app runs under uvicorn on a loopback port with a migrated SQLite file; the streaming
+The app runs under uvicorn on a loopback port, once on a migrated SQLite file and once on
+PostgreSQL (a schema of its own; it refuses NUL bytes and NaN that SQLite stores); the streaming
 endpoints (SSE, which never end by design) are left out. A few examples per operation
 keep the run short; raise ``LANGORCH_FUZZ_EXAMPLES`` for a deeper search.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from schemathesis import GenerationMode
 
 from langorch.api.app import create_app
 from langorch.settings import ApiSettings, AuthSettings, DatabaseSettings, Settings, WorkerSettings
-from tests.api.conftest import MAX_BODY, LiveServer, ckp
+from langorch.store.migrations import upgrade
+from tests.api.conftest import MAX_BODY, LiveServer, ckp, pg_admin, pg_schema_url
 from tests.auth_support import TEST_JWT_SECRET, bearer
 
 EXAMPLES = int(os.environ.get("LANGORCH_FUZZ_EXAMPLES", "15"))
@@ -41,13 +44,32 @@ schema = schemathesis.openapi.from_dict(_openapi()).exclude(path_regex=STREAMING
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[LiveServer]:
+def fuzz_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            migrated_template: Path) -> Iterator[str]:
+    """The database URL the fuzzed server runs on: a SQLite copy, or a migrated PostgreSQL schema."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("fuzz") / "langorch.db"
+        shutil.copyfile(migrated_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    admin = pg_admin()
+    name = f"lo_fuzz_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{name}"')
+        try:
+            url = pg_schema_url(name)
+            upgrade(url)
+            yield url
+        finally:
+            admin.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(fuzz_db: str) -> Iterator[LiveServer]:
     """One server for every operation; seeded with a procedure, a project and an agent so
     that generated ids sometimes hit real rows."""
-    path = tmp_path_factory.mktemp("fuzz") / "langorch.db"
-    shutil.copyfile(migrated_template, path)
     # As an admin with no rate limit: every route's code is reached, not the guard's 401/403/429.
-    app_settings = Settings(db=DatabaseSettings(url=f"sqlite+aiosqlite:///{path}"),
+    app_settings = Settings(db=DatabaseSettings(url=fuzz_db),
                             worker=WorkerSettings(embedded=False), api=ApiSettings(max_body_bytes=MAX_BODY),
                             auth=AuthSettings(jwt_secret=SecretStr(TEST_JWT_SECRET), rate_limit_per_minute=0))
     with LiveServer(create_app(app_settings)) as server:
@@ -80,6 +102,10 @@ def _check(case: Any, server: LiveServer) -> None:
         assert set(body) == {"error"} and {"code", "message", "details"} <= set(body["error"]), response.text
 
 
+DATABASES = pytest.mark.parametrize("fuzz_db", ["sqlite", "postgres"], indirect=True, scope="module")
+
+
+@DATABASES
 @pytest.mark.parametrize(("label", "mode"), _cases())
 def test_no_generated_request_gets_a_server_error(label: str, mode: GenerationMode, fuzz_server: LiveServer) -> None:
     operation = schema.find_operation_by_label(label)
@@ -94,6 +120,7 @@ def test_no_generated_request_gets_a_server_error(label: str, mode: GenerationMo
     probe()
 
 
+@DATABASES
 def test_schemathesis_cli_run_finds_no_server_error(fuzz_server: LiveServer, tmp_path: Path) -> None:
     """The `st run` command as an operator would use it: coverage, fuzzing and stateful
     phases over every non-streaming operation, checking only that nothing answers 5xx."""

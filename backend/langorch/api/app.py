@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 
 from langorch import __version__
 from langorch.api.audit import install_audit
+from langorch.api.body_check import BodyCheckMiddleware
 from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
 from langorch.api.guard import authorize
@@ -49,8 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   redoc_url=None, description="Compile, run and operate CKP procedures.")
     install_error_handlers(app)
 
-    # Bodies over the limit get 413, with or without a Content-Length (chunked bodies are counted).
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    # JSON bodies too deep, with NUL, NaN or out-of-range numbers, and NULs in URLs get 422 before any route runs.
+    app.add_middleware(BodyCheckMiddleware, max_depth=settings.api.max_json_depth)
+    # Bodies over the limit get 413, with or without a Content-Length (chunked bodies are counted);
+    # a body that stops arriving gets 408 after body_read_timeout_s.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes,
+                       read_timeout_s=settings.api.body_read_timeout_s)
 
     # Every route runs the guard first: identity, role (auth/policy.py), CSRF, rate limit.
     for router in ROUTERS:

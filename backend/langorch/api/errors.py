@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from langorch.runtime.errors import InputError
@@ -31,7 +31,7 @@ _STATUS: dict[type[ServiceError], int] = {NotFound: 404, Conflict: 409, Invalid:
                                           RateLimited: 429}
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large"}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -77,6 +77,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         return JSONResponse(error_body("conflict", "the change conflicts with existing data"), status_code=409)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # The body check refuses what the stores cannot keep; this is the net under it.
+        return JSONResponse(error_body("invalid_request", "a value in the request cannot be stored or compared "
+                                       "by the database"), status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _operational(_: Request, exc: OperationalError) -> JSONResponse:

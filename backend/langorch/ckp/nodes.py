@@ -185,6 +185,12 @@ Node = Annotated[
 NODE_ADAPTER: TypeAdapter[Node] = TypeAdapter(Node)
 
 
+PROCEDURE_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$"
+"""Procedure ids name URLs (/api/procedures/{id}/{version}): no '/', spaces or control characters."""
+VERSION_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$"
+"""Versions likewise (semantic versions with a +build suffix fit)."""
+
+
 class WorkflowGraph(CkpModel):
     start_node: str | None = None
     nodes: dict[str, Node] = Field(default_factory=dict)
@@ -193,8 +199,8 @@ class WorkflowGraph(CkpModel):
 class Procedure(CkpModel):
     """A whole CKP document."""
 
-    procedure_id: str
-    version: str = "1.0.0"
+    procedure_id: str = Field(pattern=PROCEDURE_ID_PATTERN)
+    version: str = Field(default="1.0.0", pattern=VERSION_PATTERN)
     status: str | None = None
     effective_date: str | None = None
     description: str | None = None

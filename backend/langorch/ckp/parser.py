@@ -230,6 +230,11 @@ def _from_validation_error(exc: ValidationError, raw: Any, base: tuple[str | int
         elif kind == "literal_error" and len(loc) >= 3 and loc[-1] == "type" and loc[-3] == "transformations":
             code, msg = Code.UNKNOWN_TRANSFORMATION, f"unknown transformation {err.get('input')!r}"
             hint = "use one of: " + ", ".join(sorted(TRANSFORMATIONS))
+        elif kind == "string_pattern_mismatch" and loc in (("procedure_id",), ("version",)):
+            code, msg = Code.INVALID_VALUE, f"{loc[0]!r} {_short(err.get('input'))} is not a valid identifier"
+            field = str(loc[0])
+            hint = ("use letters, digits, '_', '.', '-'" + (", '+'" if field == "version" else "")
+                    + " (a letter, digit or '_' first), no '/' or spaces")
         elif kind == "extra_forbidden":
             code, msg = Code.UNKNOWN_FIELD, f"unexpected field {loc[-1]!r}" if loc else err["msg"]
             hint = "use 'required'/'optional' maps or a flat {name: spec} map, not both"

@@ -62,3 +62,23 @@ class HealthRead(BaseModel):
     db: str = Field(description="ok | error")
     db_error: str | None = None
     worker: dict[str, Any] | None = Field(default=None, description="The embedded worker's state, when one runs.")
+
+
+RENDER_DEPTH = 100
+"""JSON stored before the body check existed (or written by an agent) may be deeper than a
+response can carry; such a value is left out of the response, with a reason."""
+
+
+def unrenderable(value: Any, max_depth: int = RENDER_DEPTH) -> str | None:
+    """Why ``value`` cannot go into a JSON response (nesting past ``max_depth``, a float
+    that is not finite), or None. Iterative: the value may be deeper than the recursion limit."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= max_depth:
+                return f"nested deeper than {max_depth} levels"
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        elif isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return "holds a number that is not finite"
+    return None

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from langorch.api.schemas.common import ApiModel
+from langorch.api.schemas.common import ApiModel, unrenderable
 from langorch.runtime.redaction import Redactor
 
 RunStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "canceled"]
@@ -66,6 +66,20 @@ class RunRead(ApiModel):
     cancellation_requested: bool = False
     sensitive_vars: list[str] | None = Field(default=None,
                                              description="Inputs marked sensitive; their values are masked.")
+    render_error: str | None = Field(default=None, description="Set when a stored field cannot be shown (it is "
+                                     "left out, as {} or null): which one and why.")
+
+    @model_validator(mode="after")
+    def _leave_out_unrenderable(self) -> RunRead:
+        problems = []
+        for name in ("input_vars", "output_vars", "error"):
+            why = unrenderable(getattr(self, name))
+            if why is not None:
+                problems.append(f"{name} {why}")
+                setattr(self, name, {} if name == "input_vars" else None)
+        if problems:
+            self.render_error = "; ".join(problems)
+        return self
 
     @model_validator(mode="after")
     def _mask_sensitive(self) -> RunRead:
@@ -92,6 +106,13 @@ class RunEventRead(BaseModel):
     step_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
     created_at: str | None = None
+
+    @model_validator(mode="after")
+    def _leave_out_unrenderable(self) -> RunEventRead:
+        why = unrenderable(self.payload)
+        if why is not None:
+            self.payload = {"render_error": f"payload {why}"}
+        return self
 
 
 class ArtifactRead(ApiModel):
