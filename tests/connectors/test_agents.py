@@ -277,6 +277,10 @@ async def test_the_example_agent_in_the_docs_speaks_the_protocol(tmp_path: Path)
                 await asyncio.sleep(0.05)
             assert (await agents.health(base_url)).body["actions"] == ["add", "echo"]
             assert await agents.execute("web", "add", {"a": 2, "b": 3}, **IDS) == {"sum": 5}
+            # A redelivery with the same key gets the first answer, even with other params.
+            assert await agents.execute("WEB", "add", {"a": 1, "b": 1}, **IDS, idempotency_key="k1") == {"sum": 2}
+            assert await agents.execute("WEB", "add", {"a": 5, "b": 5}, **IDS, idempotency_key="k1",
+                                        attempt=2) == {"sum": 2}
             with pytest.raises(AgentError) as unknown:
                 await agents.execute("WEB", "fly", {}, **IDS)
             with pytest.raises(AgentError) as failing:

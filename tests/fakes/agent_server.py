@@ -39,6 +39,11 @@ class FakeAgentServer(LoopbackJsonServer):
     ``params`` and returning the result; other actions answer
     ``{"ok": True, "action": action, "echo": params}``. Every call is recorded in
     :attr:`calls` and, when ``log_path`` is set, appended to that file as one JSON line.
+
+    It honours ``Idempotency-Key`` as docs/agents.md asks of an agent: a call whose key
+    was already performed gets the first call's answer without acting again (waiting for
+    it when the first is still in flight); such calls are recorded with ``"replay": true``,
+    so :attr:`performed` lists the calls that really acted.
     """
 
     def __init__(
@@ -57,6 +62,8 @@ class FakeAgentServer(LoopbackJsonServer):
         self._delays: dict[str, float] = dict(delays or {})
         self._failures: list[Failure] = []
         self._calls: list[dict[str, Any]] = []
+        self._answers: dict[str, JsonReply] = {}
+        self._in_flight: dict[str, threading.Event] = {}
         self._log_path = Path(log_path) if log_path is not None else None
         self.health_status = 200
 
@@ -108,6 +115,11 @@ class FakeAgentServer(LoopbackJsonServer):
         with self.lock:
             return list(self._calls)
 
+    @property
+    def performed(self) -> list[dict[str, Any]]:
+        """The calls that acted (not answered from an earlier call with the same key)."""
+        return [call for call in self.calls if not call.get("replay")]
+
     def calls_for(self, action: str) -> list[dict[str, Any]]:
         """The recorded calls of one action."""
         return [call for call in self.calls if call.get("action") == action]
@@ -130,7 +142,34 @@ class FakeAgentServer(LoopbackJsonServer):
         action: str = body["action"]
         raw_params = body.get("params")
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
-        self._record(body)
+        key = headers.get("idempotency-key")
+        if key is None:
+            self._record(body, None, replay=False)
+            return self._perform(action, params)
+        with self.lock:
+            earlier = self._in_flight.get(key)
+            if earlier is None:
+                self._in_flight[key] = threading.Event()
+        self._record(body, key, replay=earlier is not None)
+        if earlier is not None:
+            earlier.wait(60)
+            with self.lock:
+                answer = self._answers.get(key)
+            if answer is not None:
+                return answer
+            # the first delivery failed: this one acts
+        reply = self._perform(action, params)
+        with self.lock:
+            event = self._in_flight.get(key)
+            if reply.status == 200 and not (isinstance(reply.body, dict) and "error" in reply.body):
+                self._answers[key] = reply
+            else:
+                self._in_flight.pop(key, None)  # a failed delivery did not act: the next one may
+        if event is not None:
+            event.set()
+        return reply
+
+    def _perform(self, action: str, params: dict[str, Any]) -> JsonReply:
         with self.lock:
             delay = self._delays.get(action, 0.0)
             failure = take_failure(self._failures, action)
@@ -150,8 +189,8 @@ class FakeAgentServer(LoopbackJsonServer):
             result = scripted
         return JsonReply(200, {"result": result})
 
-    def _record(self, body: dict[str, Any]) -> None:
-        entry = {**body, "received_at": time.time()}
+    def _record(self, body: dict[str, Any], key: str | None, *, replay: bool) -> None:
+        entry = {**body, "received_at": time.time(), "idempotency_key_header": key, "replay": replay}
         with self.lock:
             self._calls.append(entry)
             if self._log_path is not None:

@@ -21,7 +21,8 @@ class EchoServer(LoopbackJsonServer):
 
     def handle(self, method: str, path: str, body: Any, headers: dict[str, str]) -> JsonReply:
         echo = {"method": method, "path": path, "body": body,
-                "headers": {k: v for k, v in headers.items() if k.startswith("x-") or k == "authorization"},
+                "headers": {k: v for k, v in headers.items()
+                            if k.startswith("x-") or k in ("authorization", "idempotency-key")},
                 "x_key_b64": base64.b64encode(headers.get("x-key", "").encode()).decode()}
         with self.lock:
             self.seen.append(echo)

@@ -227,3 +227,90 @@ async def test_a_child_rerun_after_a_crash_does_not_repeat_its_completed_steps(
     mail = [e.payload for e in fast.events.of("step_completed") if e.step_id == "mail"]
     assert mail and mail[0]["cached"] is True
 
+
+
+@pytest.mark.asyncio
+async def test_every_agent_delivery_carries_one_idempotency_key_for_all_its_attempts(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    fake_agent.fail_next(503, times=2, action="send_email")
+    h = Harness(agents=agents)
+    ir = compile_ok(_invoice_doc(max_retries=3, retry_delay_ms=1))
+
+    out = await h.run(ir, {"invoice": "INV-1", "customer": "a@x.test"}, run_id="r1")
+
+    assert out.status == "completed", out.error
+    calls = fake_agent.calls_for("send_email")
+    assert [c["attempt"] for c in calls] == [1, 2, 3]
+    assert len({c["idempotency_key"] for c in calls}) == 1
+    assert calls[0]["idempotency_key_header"] == calls[0]["idempotency_key"]
+    assert calls[0]["idempotency_key"].startswith("lo1_") and "INV-1" not in calls[0]["idempotency_key"]
+
+
+@pytest.mark.asyncio
+async def test_idempotency_keys_differ_per_run_and_per_loop_iteration(fake_agent: FakeAgentServer,
+                                                                     agents: HttpAgentClient) -> None:
+    h = Harness(agents=agents)
+    ir = compile_ok(ckp({
+        "each": {"type": "loop", "iterator": "rows", "body_node": "write", "next_node": "done"},
+        "write": seq({"action": "bulk_insert", "row": "{{item}}"}, agent="API"),
+        "done": end(),
+    }, variables={"rows": {"type": "array"}}))
+
+    await h.run(ir, {"rows": [1, 2]}, run_id="r1")
+    await h.run(ir, {"rows": [1, 2]}, run_id="r2")
+
+    keys = [c["idempotency_key"] for c in fake_agent.calls]
+    assert len(keys) == 4 and len(set(keys)) == 4
+
+
+@pytest.mark.asyncio
+async def test_a_resumed_node_redelivers_its_interrupted_call_with_the_same_key(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient, tmp_path: Path) -> None:
+    """The crash case: the agent receives the call twice, with one key, and acts once."""
+    fake_agent.set_delay("settle_payment", 1.0)
+    ir = compile_ok(ckp({
+        "pay": seq({"step_id": "settle", "action": "settle_payment", "order": "A-1"}, agent="API", next_node="done"),
+        "done": end(),
+    }))
+    db = str(tmp_path / "state.db")
+    async with open_checkpointer(db) as saver, aiosqlite.connect(db) as conn:
+        h = Harness(agents=agents, checkpointer=saver, step_store=await SqliteStepStore.create(conn))
+        crashed = asyncio.create_task(h.run(ir, run_id="crashy"))
+        while not fake_agent.calls_for("settle_payment"):
+            await asyncio.sleep(0.02)
+        crashed.cancel()  # in flight: the agent is still acting
+        with pytest.raises(asyncio.CancelledError):
+            await crashed
+    async with open_checkpointer(db) as saver, aiosqlite.connect(db) as conn:
+        again = Harness(agents=agents, checkpointer=saver, step_store=await SqliteStepStore.create(conn))
+        out = await again.resume(ir, "crashy")
+
+    assert out.status == "completed", out.error
+    received = fake_agent.calls_for("settle_payment")
+    assert len(received) == 2 and received[0]["idempotency_key"] == received[1]["idempotency_key"]
+    assert len([c for c in fake_agent.performed if c["action"] == "settle_payment"]) == 1
+
+
+@pytest.mark.asyncio
+async def test_http_request_sends_an_idempotency_key_on_writes_only() -> None:
+    from tests.fakes.echo_server import EchoServer
+
+    with EchoServer() as echo:
+        ir = compile_ok(ckp({
+            "call": seq({"step_id": "post", "action": "http_request", "method": "POST", "url": echo.url + "/a",
+                         "body": {"x": 1}},
+                        {"step_id": "get", "action": "http_request", "url": echo.url + "/b"},
+                        {"step_id": "own", "action": "http_request", "method": "POST", "url": echo.url + "/c",
+                         "headers": {"Idempotency-Key": "mine"}},
+                        next_node="done"),
+            "done": end(),
+        }))
+        out = await Harness().run(ir, run_id="r1")
+        out2 = await Harness().run(ir, run_id="r2")
+
+    assert out.status == out2.status == "completed", out.error
+    post, get, own, post2, _get2, _own2 = echo.seen
+    assert post["headers"]["idempotency-key"].startswith("lo1_")
+    assert "idempotency-key" not in get["headers"]
+    assert own["headers"]["idempotency-key"] == "mine"
+    assert post2["headers"]["idempotency-key"] != post["headers"]["idempotency-key"]

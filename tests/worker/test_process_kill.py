@@ -1,6 +1,7 @@
 """Two ``langorch worker`` processes on PostgreSQL; the one running a run is SIGKILLed in
 the middle of it. The other reclaims the run once the claim is stale, finishes it from its
-checkpoint, and the agent sees the side-effecting step exactly once.
+checkpoint, and the agent sees the side-effecting step exactly once; the interrupted call
+is delivered again with the same Idempotency-Key, so an agent honouring it acts once.
 
 The node that was running when the worker died runs again on the survivor: its first
 step (charge_card, with an idempotency key) is answered from the step record, its second
@@ -175,4 +176,11 @@ def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_e
     [job] = jobs
     assert job.worker_id == survivor and job.attempts == 2 and job.status == "done"
     assert "run_recovered" in types and types[-1] == "run_completed"
-    assert len([c for c in agent.calls if c["action"] == "settle_payment"]) == 2
+    # The interrupted call was delivered twice with one Idempotency-Key (also in the body,
+    # with the attempt), and the agent, honouring it, performed it once.
+    settles = [c for c in agent.calls if c["action"] == "settle_payment"]
+    assert len(settles) == 2
+    assert settles[0]["idempotency_key_header"] == settles[1]["idempotency_key_header"] is not None
+    assert settles[0]["idempotency_key"] == settles[0]["idempotency_key_header"]
+    assert [c["attempt"] for c in settles] == [1, 1]
+    assert len([c for c in agent.performed if c["action"] == "settle_payment"]) == 1

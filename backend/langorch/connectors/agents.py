@@ -127,22 +127,30 @@ class HttpAgentClient:
         node_id: str,
         step_id: str,
         timeout_s: float | None = None,
+        idempotency_key: str | None = None,
+        attempt: int = 1,
     ) -> Any:
-        """Run ``action`` on the agent of ``channel``; returns its JSON result."""
+        """Run ``action`` on the agent of ``channel``; returns its JSON result. With an
+        ``idempotency_key``, the request carries it as ``Idempotency-Key`` and in the body."""
         url = f"{self.base_url_for(channel)}/execute"
-        payload = {
+        payload: dict[str, Any] = {
             "action": action,
             "params": dict(params),
             "run_id": run_id,
             "node_id": node_id,
             "step_id": step_id,
         }
+        headers = self._headers
+        if idempotency_key is not None:
+            payload["idempotency_key"] = idempotency_key
+            payload["attempt"] = attempt
+            headers = {**headers, "Idempotency-Key": idempotency_key}
         timeout = self._timeout_s if timeout_s is None else timeout_s
         details = {"channel": channel, "action": action, "url": url}
         try:
             # httpx's timeout bounds each read; the outer one bounds the whole call.
             async with asyncio.timeout(timeout):
-                response = await self._http.post(url, json=payload, headers=self._headers, timeout=timeout)
+                response = await self._http.post(url, json=payload, headers=headers, timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise AgentError(
                 f"agent for channel {channel!r} at {url} is unreachable: {exc or type(exc).__name__}",

@@ -19,7 +19,7 @@ from langorch.runtime.redaction import display
 
 
 async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, *, node_id: str,
-                       step_id: str, timeout_s: float | None) -> Any:
+                       step_id: str, timeout_s: float | None, idempotency_key: str | None = None) -> Any:
     """Run one internal action with rendered ``params``; returns its result."""
     if action == "log":
         message = params.get("message", params.get("value", params.get("text", "")))
@@ -43,7 +43,7 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
         return {"checkpoint": name}
     if action == "http_request":
         async with ctx.limiter.slot():
-            return await _http(params, ctx, timeout_s)
+            return await _http(params, ctx, timeout_s, idempotency_key)
     if action == "notify_webhook":
         from langorch.runtime.notify import deliver_to_webhook
 
@@ -57,13 +57,20 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
     return result
 
 
-async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | None) -> Any:
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | None,
+                idempotency_key: str | None = None) -> Any:
     url = params.get("url") or params.get("target")
     if not isinstance(url, str) or not url:
         raise StepError("http_request needs a url", error_type="InvalidStep", retryable=False)
     method = str(params.get("method") or "GET").upper()
     body = params.get("body", params.get("value"))
-    kwargs: dict[str, Any] = {"headers": {str(k): str(v) for k, v in (params.get("headers") or {}).items()}}
+    headers = {str(k): str(v) for k, v in (params.get("headers") or {}).items()}
+    if idempotency_key and method not in _SAFE_METHODS and not any(k.lower() == "idempotency-key" for k in headers):
+        headers["Idempotency-Key"] = idempotency_key  # the same on every delivery of this step: see docs/agents.md
+    kwargs: dict[str, Any] = {"headers": headers}
     if isinstance(body, dict | list):
         kwargs["json"] = body
     elif body is not None:

@@ -66,8 +66,15 @@ class AgentClient(Protocol):
         node_id: str,
         step_id: str,
         timeout_s: float | None = None,
+        idempotency_key: str | None = None,
+        attempt: int = 1,
     ) -> Any:
         """Run ``action`` on an agent of ``channel``; returns its JSON result.
+
+        ``idempotency_key`` is the same for every delivery of one step execution (retries,
+        resumes, crash recoveries) and differs between loop iterations and subflow calls;
+        the agent gets it as the ``Idempotency-Key`` header and in the body with ``attempt``,
+        so it can perform the action once however often it receives it.
 
         Raises :class:`~langorch.runtime.errors.AgentError` (with ``status_code`` when the
         agent answered with an HTTP error) or ``StepTimeout``.

@@ -11,6 +11,7 @@ An LLM is never sent a secret's value: a prompt carries the reference's shown fo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -140,7 +141,8 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
     except StepError as exc:
         ctx.conceal(exc)
         raise
-    result = await _with_retries(step, node, params, sent, variables, ctx, visit, secret_result, record)
+    delivery = delivery_key(key or _implicit_key(step, node, ctx, visit, round_))
+    result = await _with_retries(step, node, params, sent, variables, ctx, visit, secret_result, record, delivery)
     if step.wait_after_ms:
         await ctx.services.sleep(step.wait_after_ms / 1000)
     return result
@@ -171,13 +173,25 @@ async def _idempotency_key(step: StepIR, node: NodeIR, scope: Mapping[str, Any],
         suffix = "" if step.idempotency_key else f"/{step.step_id}"
         return f"proc:{ctx.ir.procedure_id}:{rendered}{suffix}"
     if has_side_effect(binding, params) and binding.kind != "llm":
-        return f"{ctx.node_key(node.node_id)}:{visit}:{step.step_id}{round_}"
+        return _implicit_key(step, node, ctx, visit, round_)
     return None
+
+
+def _implicit_key(step: StepIR, node: NodeIR, ctx: RunContext, visit: int, round_: str) -> str:
+    """The key of one execution of ``step``: its run (the original one for a retry run), its
+    place (loop iteration and subflow call prefixes), the node visit and the recovery round."""
+    return f"{ctx.node_key(node.node_id)}:{visit}:{step.step_id}{round_}"
+
+
+def delivery_key(key: str) -> str:
+    """What a receiver sees as ``Idempotency-Key``: a digest of the step's idempotency key
+    (printable, 43 characters, no variable values), identical on every delivery."""
+    return "lo1_" + hashlib.sha256(key.encode()).hexdigest()[:39]
 
 
 async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], sent: dict[str, Any],
                         variables: Mapping[str, Any], ctx: RunContext, visit: int, secret_result: bool,
-                        record: Callable[[Any], Awaitable[None]]) -> Any:
+                        record: Callable[[Any], Awaitable[None]], delivery: str) -> Any:
     """Dispatch ``sent`` with retries and error handlers (``params``, with references, is what
     events show); a success is sealed and ``record``-ed before it is announced, so a crash
     after the side effect's step_completed event never repeats it."""
@@ -192,7 +206,7 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], sent
                                         "channel": step.binding.channel, "attempt": attempt,
                                         "params": preview(params)}, **emit_kw)
         try:
-            result = await _dispatch(step, node, sent, ctx)
+            result = await _dispatch(step, node, sent, ctx, delivery, attempt)
         except StepError as exc:
             ctx.conceal(exc)
             duration = (time.monotonic() - started) * 1000
@@ -258,9 +272,10 @@ async def _recover(handler: ErrorHandlerIR, node: NodeIR, variables: Mapping[str
                            step_id=recovery.step_id)
 
 
-async def _dispatch(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunContext) -> Any:
+async def _dispatch(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunContext, delivery: str,
+                    attempt: int) -> Any:
     timeout_s = step.timeout_ms / 1000 if step.timeout_ms else None
-    call = _call(step, node, params, ctx, timeout_s)
+    call = _call(step, node, params, ctx, timeout_s, delivery, attempt)
     if timeout_s is None:
         return await call
     try:
@@ -271,12 +286,12 @@ async def _dispatch(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: Run
 
 
 async def _call(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunContext,
-                timeout_s: float | None) -> Any:
+                timeout_s: float | None, delivery: str, attempt: int) -> Any:
     binding = step.binding
     services = ctx.services
     if binding.kind == "internal":
         return await run_internal(binding.action, params, ctx, node_id=node.node_id, step_id=step.step_id,
-                                  timeout_s=timeout_s)
+                                  timeout_s=timeout_s, idempotency_key=delivery)
     if binding.kind == "agent":
         if services.agents is None:
             raise AgentError(f"no agent client: action {step.action!r} needs an agent for channel "
@@ -285,7 +300,8 @@ async def _call(step: StepIR, node: NodeIR, params: dict[str, Any], ctx: RunCont
         async with ctx.limiter.slot():
             return await services.agents.execute(binding.channel or "MasterAgent", binding.action, params,
                                                  run_id=ctx.run_id, node_id=node.node_id,
-                                                 step_id=step.step_id, timeout_s=timeout_s)
+                                                 step_id=step.step_id, timeout_s=timeout_s,
+                                                 idempotency_key=delivery, attempt=attempt)
     if binding.kind == "mcp":
         if services.mcp is None:
             raise StepError(f"no MCP client configured for server {binding.server!r}",

@@ -189,7 +189,8 @@ class DbAgentClient:
         return [(a.agent_id, a.base_url) for a in chosen]
 
     async def execute(self, channel: str, action: str, params: Mapping[str, Any], *, run_id: str, node_id: str,
-                      step_id: str, timeout_s: float | None = None) -> Any:
+                      step_id: str, timeout_s: float | None = None, idempotency_key: str | None = None,
+                      attempt: int = 1) -> Any:
         agents = await self._eligible(channel, action)
         agent_id: str | None = None
         if agents:
@@ -206,7 +207,8 @@ class DbAgentClient:
         client.register(channel, base_url)
         try:
             result = await client.execute(channel, action, params, run_id=run_id, node_id=node_id,
-                                          step_id=step_id, timeout_s=timeout_s)
+                                          step_id=step_id, timeout_s=timeout_s, idempotency_key=idempotency_key,
+                                          attempt=attempt)
         except (AgentError, StepTimeout) as exc:
             unavailable = isinstance(exc, StepTimeout) or exc.error_type == "AgentUnavailable" or (
                 exc.status_code is not None and exc.status_code >= 500)
