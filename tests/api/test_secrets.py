@@ -111,10 +111,10 @@ async def test_a_name_is_unique_per_scope_and_a_project_may_shadow_a_global_secr
     ({"name": "ok", "value": ""}, 422, "invalid_request"),
     ({"name": "ok", "value": "v" * (64 * 1024 + 1)}, 422, "invalid_request"),
     ({"name": "ok", "value": "é" * (40 * 1024)}, 422, "invalid_secret"),  # 80 KiB of UTF-8 in 40 Ki characters
-    ({"name": "ok", "value": "a\x00b"}, 422, "invalid_secret"),
+    ({"name": "ok", "value": "a\x00b"}, 422, "invalid_request"),
     ({"name": "ok", "value": "v", "project_id": "no-such-project"}, 422, "unknown_project"),
-    ({"name": "ok", "value": "v", "project_id": "a\x00b"}, 422, "invalid_secret"),
-    ({"name": "ok", "value": "v", "description": "a\x00b"}, 422, "invalid_secret"),
+    ({"name": "ok", "value": "v", "project_id": "a\x00b"}, 422, "invalid_request"),
+    ({"name": "ok", "value": "v", "description": "a\x00b"}, 422, "invalid_request"),
     ({"name": "ok", "value": "v", "extra": 1}, 422, "invalid_request"),
 ])
 async def test_bad_secrets_are_refused_without_echoing_the_value(
@@ -143,16 +143,16 @@ async def test_a_new_value_is_a_rotation_and_a_description_is_not(
     [after] = await _rows(sessions)
     assert after.ciphertext != before.ciphertext and after.version == 2
     assert_error(await client.put(f"/api/secrets/{created['secret_id']}", json={"value": "x\x00"}), 422,
-                 "invalid_secret")
+                 "invalid_request")
     assert_error(await client.put("/api/secrets/nope", json={"value": "v"}), 404, "not_found")
 
 
 @pytest.mark.asyncio
 async def test_a_nul_in_an_id_or_filter_is_a_clear_4xx(client: httpx.AsyncClient) -> None:
-    assert_error(await client.get("/api/secrets/a%00b"), 404, "not_found")
-    assert_error(await client.put("/api/secrets/a%00b", json={"description": "x"}), 404, "not_found")
-    assert_error(await client.delete("/api/secrets/a%00b"), 404, "not_found")
-    assert_error(await client.get("/api/secrets?project_id=a%00b"), 422, "invalid_secret")
+    assert_error(await client.get("/api/secrets/a%00b"), 422, "invalid_request")
+    assert_error(await client.put("/api/secrets/a%00b", json={"description": "x"}), 422, "invalid_request")
+    assert_error(await client.delete("/api/secrets/a%00b"), 422, "invalid_request")
+    assert_error(await client.get("/api/secrets?project_id=a%00b"), 422, "invalid_request")
 
 
 @pytest.mark.asyncio

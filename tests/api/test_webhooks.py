@@ -251,7 +251,10 @@ async def test_beyond_max_concurrent_a_delivery_gets_429_with_retry_after(
 
 
 @pytest.mark.parametrize(("body", "field"), [(b'{"amount": 3}', "order_id"), (b"not json", "body"),
-                                             (b'["order_id"]', "body"), (b"\xff\xfe", "body")])
+                                             (b'["order_id"]', "body"), (b"\xff\xfe", "body"),
+                                             (b'{"order_id": "a\\u0000b"}', "body.order_id"),
+                                             (b'{"order_id": NaN}', "body.order_id"),
+                                             (b'{"order_id": ' + b"[" * 100 + b"]" * 100 + b"}", "body.order_id")])
 async def test_a_body_that_is_no_inputs_is_422_with_the_field(
         anonymous: httpx.AsyncClient, secret: str, sessions: async_sessionmaker[AsyncSession], body: bytes,
         field: str) -> None:

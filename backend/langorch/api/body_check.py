@@ -1,12 +1,8 @@
 """Every JSON body, path and query string is checked before a route sees it.
 
 A body the API would parse as JSON (content type ``application/json``, ``*+json`` or
-none) must be UTF-8 JSON that the stores can keep and the runtime can carry:
-
-- nesting at most ``max_depth`` levels (deeper input broke the run list and the runtime);
-- no NUL character and no lone surrogate in any string or key (PostgreSQL refuses both);
-- no NaN or Infinity (not JSON; PostgreSQL refuses them) and no float that overflows;
-- integers within the signed 64-bit range (the checkpointer's limit).
+none) must be JSON LangOrch accepts (:mod:`langorch.services.strict_json`: depth, NUL
+and lone surrogates, NaN/Infinity, 64-bit integers, UTF-8).
 
 Anything else is answered 422 ``invalid_request`` with ``details`` naming where
 (``loc`` as ``["body", key, index, ...]``), before anything runs or is stored. A NUL in
@@ -18,56 +14,17 @@ most ``max_body_bytes``), so signatures over the raw bytes (webhooks) still hold
 from __future__ import annotations
 
 import json
-import math
-import re
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from langorch.api.errors import error_body
+from langorch.services.strict_json import JsonRefused, loads
 
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
-_INT64 = (-(2**63), 2**63 - 1)
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_MAX_DIGITS = 20
-
-
-class _Refused(Exception):
-    """A body the API does not accept: ``message`` for people, ``loc`` where, ``kind`` for machines."""
-
-    def __init__(self, message: str, loc: list[str | int], kind: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.loc = loc
-        self.kind = kind
-
-
-class _Bad:
-    """A number JSON parsing produced that the API refuses; the walk reports it at its place."""
-
-    __slots__ = ("kind", "text", "why")
-
-    def __init__(self, text: str, why: str, kind: str) -> None:
-        self.text, self.why, self.kind = text, why, kind
-
-
-def _parse_int(text: str) -> int | _Bad:
-    if len(text.lstrip("-")) > _MAX_DIGITS:
-        return _Bad(text[:24] + "…", "an integer outside the signed 64-bit range", "int_range")
-    value = int(text)
-    if not _INT64[0] <= value <= _INT64[1]:
-        return _Bad(text, "an integer outside the signed 64-bit range", "int_range")
-    return value
-
-
-def _parse_float(text: str) -> float | _Bad:
-    value = float(text)
-    return value if math.isfinite(value) else _Bad(text[:24], "a number too large for a 64-bit float", "float_range")
-
-
-def _parse_constant(name: str) -> _Bad:
-    return _Bad(name, f"{name} is not JSON", "not_json_number")
+_OWN_PARSING = ("/api/triggers/webhook/",)
+"""Routes that parse their body themselves, after checking who sent it (a webhook's
+signature comes first; it then uses :func:`loads` too)."""
 
 
 def _json_content(scope: Scope) -> bool:
@@ -76,56 +33,6 @@ def _json_content(scope: Scope) -> bool:
             mime: bytes = value.split(b";", 1)[0].strip().lower()
             return mime == b"application/json" or mime.endswith(b"+json")
     return True  # FastAPI parses a body without a content type as JSON
-
-
-def check_json(body: bytes, max_depth: int) -> None:
-    """Raises :class:`_Refused` when ``body`` is not JSON the API accepts (see the module doc)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Refused(f"the body is not valid UTF-8 (byte {exc.start})", ["body"], "utf8") from None
-    try:
-        value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
-    except RecursionError:
-        raise _Refused(f"the body is nested deeper than {max_depth} levels", ["body"], "too_deep") from None
-    except json.JSONDecodeError as exc:
-        raise _Refused(f"the body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                       ["body"], "json_invalid") from None
-    _walk(value, max_depth)
-
-
-def _walk(root: Any, max_depth: int) -> None:
-    """Checks every value of a parsed body, iteratively (no recursion limit to hit)."""
-    stack: list[tuple[Any, list[str | int]]] = [(root, ["body"])]
-    while stack:
-        value, loc = stack.pop()
-        if isinstance(value, str):
-            _check_text(value, loc)
-        elif isinstance(value, dict | list):
-            if len(loc) > max_depth:
-                raise _Refused(f"the body is nested deeper than {max_depth} levels", loc[:8], "too_deep")
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    _check_text(key, [*loc, key])
-                    stack.append((item, [*loc, key]))
-            else:
-                stack.extend((item, [*loc, i]) for i, item in enumerate(value))
-        elif isinstance(value, _Bad):
-            raise _Refused(f"{value.text}: {value.why}", loc, value.kind)
-
-
-def _check_text(text: str, loc: list[str | int]) -> None:
-    found = _BAD_CHAR.search(text)
-    if found is None:
-        return
-    if found.group() == "\x00":
-        raise _Refused("a NUL character (\\u0000) is not allowed in text", _printable(loc), "nul_character")
-    raise _Refused("a lone surrogate (\\ud800-\\udfff) is not valid Unicode text", _printable(loc), "lone_surrogate")
-
-
-def _printable(loc: list[str | int]) -> list[str | int]:
-    return [p.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\u0000")
-            if isinstance(p, str) else p for p in loc]
 
 
 def _nul_in_url(scope: Scope) -> str | None:
@@ -150,9 +57,9 @@ class BodyCheckMiddleware:
             return
         where = _nul_in_url(scope)
         if where is not None:
-            await _refuse(send, _Refused(f"a NUL character is not allowed in the {where}", [where], "nul_character"))
+            await _refuse(send, JsonRefused(f"a NUL character is not allowed in the {where}", [where], "nul_character"))
             return
-        if scope["method"] not in _BODY_METHODS or not _json_content(scope):
+        if scope["method"] not in _BODY_METHODS or not _json_content(scope) or scope["path"].startswith(_OWN_PARSING):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -167,8 +74,8 @@ class BodyCheckMiddleware:
         body = b"".join(chunks)
         if body.strip():
             try:
-                check_json(body, self.max_depth)
-            except _Refused as refused:
+                loads(body, self.max_depth)
+            except JsonRefused as refused:
                 await _refuse(send, refused)
                 return
         await self.app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
@@ -185,7 +92,7 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, refused: _Refused) -> None:
+async def _refuse(send: Send, refused: JsonRefused) -> None:
     details = [{"loc": refused.loc, "message": refused.message, "type": refused.kind}]
     body = json.dumps(error_body("invalid_request", refused.message, details)).encode()
     await send({"type": "http.response.start", "status": 422,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from langorch.ckp.ir import SecretRef
 from langorch.connectors.secrets import select_field, split_key
 from langorch.runtime.errors import StepError
-from langorch.services import trigger_fire, triggers
+from langorch.services import strict_json, trigger_fire, triggers
 from langorch.services.errors import (
     Conflict,
     Forbidden,
@@ -246,9 +245,12 @@ async def _store_secret(session: AsyncSession, ring: KeyRing, ref: SecretRef, ro
 def parse_payload(body: bytes) -> dict[str, Any]:
     """The JSON object a delivery carries, or Invalid (422)."""
     try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Invalid(f"the body is not JSON: {exc}", details=[{"field": "body", "message": "not JSON"}]) from None
+        payload = strict_json.loads(body)
+    except strict_json.JsonRefused as exc:
+        top = exc.loc[1] if len(exc.loc) > 1 else None  # the payload's top-level field it is in
+        raise Invalid(f"the body is not JSON LangOrch accepts: {exc.message}",
+                      details=[{"field": "body" if top is None else f"body.{top}", "message": exc.message,
+                                "loc": exc.loc}]) from None
     if not isinstance(payload, dict):
         raise Invalid("the body must be a JSON object", details=[{"field": "body", "message": "not a JSON object"}])
     return payload
