@@ -2910,6 +2910,11 @@ export type components = {
             /** Project Id */
             project_id?: string | null;
             /**
+             * Render Error
+             * @description Set when a stored field cannot be shown (it is left out, as {} or null): which one and why.
+             */
+            render_error?: string | null;
+            /**
              * Retry Of
              * @description The run this one retries.
              */
