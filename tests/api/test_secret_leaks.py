@@ -17,12 +17,7 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import serve_process
 from tests.api.run_support import (
     doc,
     end,
@@ -45,57 +41,14 @@ from tests.auth_support import bearer
 from tests.fakes.agent_server import FakeAgentServer
 from tests.fakes.echo_server import EchoServer
 
-LANGORCH = Path(sys.executable).with_name("langorch")
 SHOWN = "<<secret:api_key>>"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Serve:
-    """``langorch serve`` in a subprocess on ``folder`` (database, checkpoints, work files, log)."""
+class Serve(serve_process.Serve):
+    """The server of this test: the secret in its environment."""
 
     def __init__(self, folder: Path, secret: str) -> None:
-        self.folder = folder
-        self.log_path = folder / "serve.log"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "LANGORCH_DB__URL": f"sqlite+aiosqlite:///{folder / 'langorch.db'}",
-                    "LANGORCH_SECRET_API_KEY": secret, "LANGORCH_SANDBOX__ALLOWED_HOSTS": "127.0.0.1",
-                    "LANGORCH_SANDBOX__FILES_DIR": str(folder / "files"),
-                    "LANGORCH_WORKER__POLL_INTERVAL_S": "0.5", "LANGORCH_WORKER__HEARTBEAT_S": "0.5",
-                    "PYTHONUNBUFFERED": "1"}
-        self.env.pop("LANGORCH_API__STATIC_DIR", None)
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([str(LANGORCH), "serve", "--port", str(self.port), "--log-level", "info"],
-                                     cwd=self.folder, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        log.close()
-        deadline = time.monotonic() + 90
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
-                    return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"langorch serve did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGINT)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
+        super().__init__(folder, {"LANGORCH_SECRET_API_KEY": secret})
 
 
 def _procedure(echo_url: str) -> dict[str, Any]:

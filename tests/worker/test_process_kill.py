@@ -1,6 +1,7 @@
 """Two ``langorch worker`` processes on PostgreSQL; the one running a run is SIGKILLed in
-the middle of it. The other reclaims the run once the claim is stale, finishes it from its
-checkpoint, and the agent sees the side-effecting step exactly once; the interrupted call
+the middle of it. The other takes the run over as soon as the dead worker's liveness lock
+is free (not after the 30 s stale-claim timeout), finishes it from its checkpoint within
+10 s of the kill, and the agent sees the side-effecting step exactly once; the interrupted call
 is delivered again with the same Idempotency-Key, so an agent honouring it acts once.
 
 The node that was running when the worker died runs again on the survivor: its first
@@ -57,7 +58,7 @@ class Workers:
 
     def __init__(self, url: str, log_dir: Path) -> None:
         self.env = {**os.environ, "LANGORCH_DB__URL": async_url(url), "LANGORCH_WORKER__HEARTBEAT_S": "0.5",
-                    "LANGORCH_WORKER__STALE_AFTER_S": "2", "LANGORCH_WORKER__POLL_INTERVAL_S": "0.5",
+                    "LANGORCH_WORKER__STALE_AFTER_S": "30", "LANGORCH_WORKER__POLL_INTERVAL_S": "0.5",
                     "LANGORCH_WORKER__CONCURRENCY": "2", "PYTHONUNBUFFERED": "1"}
         self.log_dir = log_dir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -158,12 +159,14 @@ def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_e
         holder = jobs[0].worker_id
         assert holder in ("w1", "w2")
         workers.kill(holder)
+        killed_at = time.monotonic()
         survivor = "w2" if holder == "w1" else "w1"
 
         deadline = time.monotonic() + 40
         while True:
             run, jobs, types = asyncio.run(_state(pg_url, run_id))
             if run is not None and run.status in ("completed", "failed", "canceled"):
+                recovered_in = time.monotonic() - killed_at
                 break
             assert time.monotonic() < deadline, f"run is {run.status if run else None}\n{workers.logs(survivor)}"
             time.sleep(0.2)
@@ -171,6 +174,8 @@ def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_e
         workers.stop_all()
 
     assert run.status == "completed", (run.error, workers.logs(survivor))
+    # The interrupted agent call takes 3 s of it; the claim's stale timeout is 30 s.
+    assert recovered_in <= 10, f"the run finished {recovered_in:.1f} s after the kill"
     assert run.output_vars == {"receipt": {"receipt": "R-1"}}
     assert len(_charges(agent, log)) == 1, "the side-effecting step ran twice"
     [job] = jobs

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,12 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
         return message
     if action == "wait":
         seconds = float(params.get("duration_ms", params.get("value", 0)) or 0) / 1000
-        await ctx.services.sleep(seconds)
-        return {"waited_ms": seconds * 1000}
+        remaining = await _wait_remaining(ctx, idempotency_key, seconds)
+        await ctx.services.sleep(remaining)
+        result: dict[str, Any] = {"waited_ms": seconds * 1000}
+        if remaining < seconds:
+            result["resumed_with_ms"] = round(remaining * 1000)
+        return result
     if action == "set_variable":
         return params.get("value")
     if action == "noop":
@@ -55,6 +60,21 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
                                             "mime_type": mimetypes.guess_type(path.name)[0] or "text/plain"},
                        node_id=node_id, step_id=step_id)
     return result
+
+
+async def _wait_remaining(ctx: RunContext, key: str | None, seconds: float) -> float:
+    """How long a ``wait`` step still has to wait: its deadline is stored when it starts (by
+    its step key, the same after a crash), so a run resumed from its checkpoint waits only
+    the rest of the time, not all of it again."""
+    store = ctx.services.step_store
+    if store is None or not key or seconds <= 0:
+        return seconds
+    slot = f"wait-deadline:{key}"
+    found, deadline = await store.get(slot)
+    if found and isinstance(deadline, int | float):
+        return max(0.0, min(seconds, float(deadline) - time.time()))
+    await store.put(slot, time.time() + seconds)
+    return seconds
 
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -3,8 +3,9 @@
 A job is one unit of work on one run: ``start`` it, or ``resume`` it with a decision
 (``payload = {"interrupt_id", "decision"}``), or ``retry`` a run whose thread was forked
 from a failed run's checkpoint. Job states: ``queued → running → done | failed |
-canceled``; a running job whose heartbeat is older than ``stale_after_s`` goes back
-to ``queued`` for another worker.
+canceled``; a running job goes back to ``queued`` for another worker as soon as its
+worker's process is gone (its liveness lock is free: ``services/liveness.py``), and in any
+case once its heartbeat is older than ``stale_after_s``.
 
 Claiming is atomic on both databases and never hands two jobs of one run out at once
 (resume jobs of parallel gates are serialized per run):
@@ -35,10 +36,11 @@ from sqlalchemy import String, bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from langorch.services import liveness
 from langorch.store.models import Run, RunJob, Worker, new_id
 
 __all__ = ["ClaimedJob", "claim", "enqueue", "finish_job", "forget_workers", "heartbeat", "queue_stats",
-           "reclaim_stale", "register_worker", "release_job", "unregister_worker"]
+           "reclaim_dead", "reclaim_stale", "register_worker", "release_job", "unregister_worker"]
 
 ACTIVE_RUN_STATES = ("queued", "running", "waiting_approval")
 MAX_ATTEMPTS = 5
@@ -188,14 +190,17 @@ def _worker_row(worker_id: str, concurrency: int, embedded: bool, now: datetime)
 
 
 async def register_worker(sessions: async_sessionmaker[AsyncSession], worker_id: str, *, concurrency: int,
-                          embedded: bool) -> None:
+                          embedded: bool, liveness_kind: str | None = None) -> None:
+    """Record the worker (with the kind of liveness lock it holds, taken before this)."""
     async with sessions() as session:
         row = await session.get(Worker, worker_id)
         now = _now()
         if row is None:
-            session.add(_worker_row(worker_id, concurrency, embedded, now))
+            row = _worker_row(worker_id, concurrency, embedded, now)
+            session.add(row)
         else:
             row.started_at, row.heartbeat_at, row.stopped_at, row.concurrency = now, now, None, concurrency
+        row.liveness = liveness_kind
         await session.commit()
 
 
@@ -233,24 +238,51 @@ async def reclaim_stale(sessions: async_sessionmaker[AsyncSession], stale_after_
     cutoff = now - timedelta(seconds=stale_after_s)
     async with sessions() as session:
         stale = (RunJob.status == "running") & (func.coalesce(RunJob.heartbeat_at, RunJob.claimed_at) < cutoff)
-        requeued = await session.execute(
-            update(RunJob).where(stale, RunJob.attempts < MAX_ATTEMPTS)
-            .values(status="queued", worker_id=None, available_at=now,
-                    last_error="reclaimed: the worker stopped heartbeating")
-            .returning(RunJob.run_id))
-        run_ids = [r[0] for r in requeued]
-        poisoned = await session.execute(
-            update(RunJob).where(stale, RunJob.attempts >= MAX_ATTEMPTS)
-            .values(status="failed", finished_at=now,
-                    last_error=f"the job's worker died {MAX_ATTEMPTS} times")
-            .returning(RunJob.run_id))
-        for (run_id,) in poisoned:
-            message = f"the run's worker died {MAX_ATTEMPTS} times while running it"
-            await session.execute(
-                update(Run).where(Run.run_id == run_id, Run.status.in_(ACTIVE_RUN_STATES))
-                .values(status="failed", ended_at=now, updated_at=now, error_message=message,
-                        error={"type": "WorkerLost", "message": message, "retryable": True}))
+        run_ids = await _requeue(session, stale, "reclaimed: the worker stopped heartbeating", now)
         await session.commit()
+    return run_ids
+
+
+async def reclaim_dead(sessions: async_sessionmaker[AsyncSession], db_url: str) -> list[str]:
+    """Requeue running jobs whose worker's process is gone (its liveness lock is free), at
+    once rather than after ``stale_after_s``; returns their run ids."""
+    async with sessions() as session:
+        holders = (await session.execute(
+            select(Worker.worker_id, Worker.liveness).distinct()
+            .join(RunJob, RunJob.worker_id == Worker.worker_id)
+            .where(RunJob.status == "running", Worker.liveness.is_not(None)))).all()
+        if not holders:
+            return []
+        gone = await liveness.dead(session, [(w, kind) for w, kind in holders], db_url=db_url)
+        if not gone:
+            await session.rollback()
+            return []
+        now = _now()
+        of_gone = (RunJob.status == "running") & RunJob.worker_id.in_(sorted(gone))
+        run_ids = await _requeue(session, of_gone, "reclaimed: the worker's process is gone", now)
+        await session.execute(update(Worker).where(Worker.worker_id.in_(sorted(gone)))
+                              .values(stopped_at=now, running_jobs=0))
+        await session.commit()
+    return run_ids
+
+
+async def _requeue(session: AsyncSession, which: Any, reason: str, now: datetime) -> list[str]:
+    """Back to the queue, or failed (with its run) once the job killed ``MAX_ATTEMPTS`` workers."""
+    requeued = await session.execute(
+        update(RunJob).where(which, RunJob.attempts < MAX_ATTEMPTS)
+        .values(status="queued", worker_id=None, available_at=now, last_error=reason)
+        .returning(RunJob.run_id))
+    run_ids = [r[0] for r in requeued]
+    poisoned = await session.execute(
+        update(RunJob).where(which, RunJob.attempts >= MAX_ATTEMPTS)
+        .values(status="failed", finished_at=now, last_error=f"the job's worker died {MAX_ATTEMPTS} times")
+        .returning(RunJob.run_id))
+    for (run_id,) in poisoned:
+        message = f"the run's worker died {MAX_ATTEMPTS} times while running it"
+        await session.execute(
+            update(Run).where(Run.run_id == run_id, Run.status.in_(ACTIVE_RUN_STATES))
+            .values(status="failed", ended_at=now, updated_at=now, error_message=message,
+                    error={"type": "WorkerLost", "message": message, "retryable": True}))
     return run_ids
 
 

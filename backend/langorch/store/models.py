@@ -266,6 +266,8 @@ class Worker(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column()
+    liveness: Mapped[str | None] = mapped_column(String(32))
+    """How its death shows at once (services/liveness.py): "pg_advisory" or "flock"; None: by the heartbeat only."""
 
 
 class TriggerRegistration(Base):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,18 +79,33 @@ class ApprovalExpiryLoop(LoopService):
 
 
 class StaleJobReaper(LoopService):
+    """Every ``DEAD_CHECK_S``: jobs of workers whose process is gone (their liveness lock is
+    free) go back to the queue; every ``stale_after_s / 2`` (at most 10 s): jobs whose
+    heartbeat stopped, whatever the reason (a worker alive but stuck)."""
+
     name = "stale-job-reaper"
+    DEAD_CHECK_S = 1.0
 
     def __init__(self, rt: ServerRuntime, interval_s: float | None = None) -> None:
         stale = rt.settings.worker.stale_after_s
-        super().__init__(interval_s or max(0.2, min(stale / 2, 10.0)))
+        self.stale_every_s = interval_s or max(0.2, min(stale / 2, 10.0))
+        super().__init__(min(self.DEAD_CHECK_S, self.stale_every_s))
         self.rt = rt
+        self._next_stale_sweep = 0.0
 
     async def run_once(self, now: datetime | None = None) -> list[str]:
-        run_ids = await queue.reclaim_stale(self.rt.sessions, self.rt.settings.worker.stale_after_s)
-        await queue.forget_workers(self.rt.sessions)
+        run_ids = await queue.reclaim_dead(self.rt.sessions, self.rt.settings.db.url)
         if run_ids:
-            log.warning("reclaimed %d stalled job(s) of run(s) %s", len(run_ids), ", ".join(run_ids[:10]))
+            log.warning("took over %d job(s) of dead workers: run(s) %s", len(run_ids), ", ".join(run_ids[:10]))
+        clock = time.monotonic()
+        if clock >= self._next_stale_sweep:
+            self._next_stale_sweep = clock + self.stale_every_s
+            stalled = await queue.reclaim_stale(self.rt.sessions, self.rt.settings.worker.stale_after_s)
+            await queue.forget_workers(self.rt.sessions)
+            if stalled:
+                log.warning("reclaimed %d stalled job(s) of run(s) %s", len(stalled), ", ".join(stalled[:10]))
+            run_ids += stalled
+        if run_ids:
             self.rt.hub.publish("jobs")
         return run_ids
 

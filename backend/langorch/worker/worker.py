@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import ResumeError, RunOutcome
-from langorch.services import chains, queue
+from langorch.services import chains, liveness, queue
 from langorch.services.approvals import known_interrupts, record_pending
 from langorch.services.errors import ServiceError
 from langorch.services.runs import pinned_ir, record_outcome
@@ -44,6 +44,8 @@ __all__ = ["Worker"]
 log = logging.getLogger(__name__)
 
 CANCEL_CHECK_S = 0.5
+LIVENESS_CHECK_S = 1.0
+"""How often a worker checks it still holds its liveness lock."""
 
 
 @dataclass
@@ -78,17 +80,26 @@ class Worker:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: list[Any] = []
+        self._liveness = liveness.for_worker(rt.settings.db.url, self.worker_id)
+        self._alive = True
+        """False while the liveness lock is lost: others may take this worker's runs, so it claims none."""
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # The liveness lock first: from then on, this process's death frees its runs at once.
+        if self._liveness is not None:
+            await self._liveness.hold()
         await queue.register_worker(self.rt.sessions, self.worker_id, concurrency=self.concurrency,
-                                    embedded=self.embedded)
+                                    embedded=self.embedded,
+                                    liveness_kind=self._liveness.kind if self._liveness is not None else None)
         self._unsubscribe = [self.rt.hub.subscribe("jobs", lambda _m: self._wake.set()),
                              self.rt.hub.subscribe("cancel", self._on_cancel)]
         self._tasks = [asyncio.create_task(self._main(), name="worker-claim"),
                        asyncio.create_task(self._heartbeats(), name="worker-heartbeat"),
                        asyncio.create_task(self._cancel_watch(), name="worker-cancel-watch")]
+        if self._liveness is not None:
+            self._tasks.append(asyncio.create_task(self._liveness_watch(), name="worker-liveness"))
         log.info("worker %s started (concurrency %d)", self.worker_id, self.concurrency)
 
     async def stop(self, timeout_s: float = 10.0) -> None:
@@ -112,6 +123,8 @@ class Worker:
                     await task
         with contextlib.suppress(Exception):
             await queue.unregister_worker(self.rt.sessions, self.worker_id)
+        if self._liveness is not None:
+            await self._liveness.release()
 
     @property
     def running_runs(self) -> set[str]:
@@ -125,7 +138,7 @@ class Worker:
     async def run_once(self) -> int:
         """Claim jobs until every slot is busy or none is left; returns how many started."""
         started = 0
-        while not self._stopping and len(self._active) < self.concurrency:
+        while not self._stopping and self._alive and len(self._active) < self.concurrency:
             job = await queue.claim(self.rt.sessions, self.worker_id, postgres=self.rt.postgres,
                                     skip_runs=frozenset(self._active))
             if job is None:
@@ -184,6 +197,27 @@ class Worker:
                     item.lost = True
                     if item.inner is not None:
                         item.inner.cancel()
+
+    async def _liveness_watch(self) -> None:
+        """Keep the liveness lock; while it is lost (its connection broke and could not be
+        taken again), claim nothing and abandon the running jobs, which others now take."""
+        assert self._liveness is not None
+        while True:
+            await asyncio.sleep(LIVENESS_CHECK_S)
+            alive = await self._liveness.check()
+            if alive == self._alive:
+                continue
+            self._alive = alive
+            if alive:
+                log.warning("worker %s holds its liveness lock again; claiming", self.worker_id)
+                self._wake.set()
+                continue
+            for run_id, item in list(self._active.items()):
+                log.warning("worker %s lost its liveness lock: abandoning run %s to the other workers",
+                            self.worker_id, run_id)
+                item.lost = True
+                if item.inner is not None:
+                    item.inner.cancel()
 
     async def _cancel_watch(self) -> None:
         while True:
