@@ -13,6 +13,12 @@ client that sees ``run_completed`` on the stream finds the run completed.
 The ``uq_run_events_run_seq`` constraint is the last line of defence across processes
 (a reclaimed run whose first worker is still alive): on a conflict the writer re-reads
 the run's highest ``seq`` and writes again.
+
+No event vanishes: a write that fails (the database is down, locked, or dropped the
+connection) is retried, with a growing pause, until it succeeds; only the events of a
+run that was deleted are let go. Meanwhile runs are held back (backpressure): ``emit``
+waits while more than ``max_pending`` events are unwritten or the last write failed, so
+a run cannot move on while its timeline has holes.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ TERMINAL_TYPES = frozenset({"run_completed", "run_failed", "run_canceled"})
 HELD_TYPES = TERMINAL_TYPES | {"approval_requested"}
 COALESCE_S = 0.05
 """How long the writer lets events accumulate before writing them in one transaction."""
+MAX_PENDING = 2000
+"""Unwritten events past which ``emit`` waits for the writer (backpressure)."""
+RETRY_MAX_S = 5.0
+"""The longest pause between two attempts of a failing write."""
 
 
 def _jsonable(payload: Any) -> dict[str, Any]:
@@ -71,7 +81,8 @@ async def list_events(session: AsyncSession, run_id: str, *, after_seq: int = 0,
 class DbEventSink:
     """The runtime's EventSink port on the ``run_events`` table (one per process)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], hub: Hub) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], hub: Hub, *,
+                 max_pending: int = MAX_PENDING) -> None:
         self.sessions = sessions
         engine = sessions.kw.get("bind")
         if not isinstance(engine, AsyncEngine):
@@ -89,6 +100,9 @@ class DbEventSink:
         self._task: asyncio.Task[None] | None = None
         self._drain_lock = asyncio.Lock()
         self._urgent = asyncio.Event()
+        self.max_pending = max_pending
+        self._failing = False
+        """The last write failed: emitters wait until one succeeds."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -117,6 +131,19 @@ class DbEventSink:
         self._wake.set()
         if self._task is None:  # not started (tests, tools): write through
             await self._drain()
+        elif self._failing or self.pending > self.max_pending:
+            await self._room()
+
+    @property
+    def pending(self) -> int:
+        """Events emitted and not written yet."""
+        return self._enqueued - self._written
+
+    async def _room(self) -> None:
+        """Wait until the writer writes again and the backlog is down to half the limit."""
+        self._urgent.set()
+        async with self._progress:
+            await self._progress.wait_for(lambda: not self._failing and self.pending <= self.max_pending // 2)
 
     # -- for the worker ----------------------------------------------------------------------
 
@@ -137,7 +164,8 @@ class DbEventSink:
         return self._held.pop(run_id, [])
 
     async def flush(self) -> None:
-        """Wait until every event emitted before this call is written (or dropped)."""
+        """Wait until every event emitted before this call is written (events of deleted runs
+        are let go)."""
         target = self._enqueued
         if self._task is None:
             await self._drain()
@@ -195,25 +223,41 @@ class DbEventSink:
                     self._progress.notify_all()
 
     async def _write_batch(self, batch: list[PortEvent]) -> None:
-        for attempt in range(5):
+        """Write ``batch`` whatever it takes: a failed write is retried until it succeeds."""
+        failures = 0
+        while True:
             try:
                 written = await self._insert(batch)
             except IntegrityError:
                 # Another process wrote events of one of these runs, or a run is gone.
                 for run_id in {e.run_id for e in batch}:
                     self._next_seq.pop(run_id, None)
-                batch = await self._existing_runs(batch)
+                try:
+                    batch = await self._existing_runs(batch)
+                except SQLAlchemyError as exc:
+                    failures = await self._failed(batch, exc, failures)
                 continue
-            except SQLAlchemyError as exc:
-                log.warning("writing %d run events failed (%s); retrying", len(batch), exc)
-                for run_id in {e.run_id for e in batch}:
-                    self._next_seq.pop(run_id, None)
-                await asyncio.sleep(0.05 * (attempt + 1))
+            except (SQLAlchemyError, OSError) as exc:
+                failures = await self._failed(batch, exc, failures)
                 continue
+            if self._failing:
+                log.warning("run events are written again after %d failed attempt(s)", failures)
+                self._failing = False
             for run_id, rows in written.items():
                 self._announce(run_id, rows)
             return
-        log.error("dropping %d run events after repeated write failures", len(batch))
+
+    async def _failed(self, batch: list[PortEvent], exc: Exception, failures: int) -> int:
+        """Note a failed write (runs now wait: backpressure) and pause before the next try."""
+        failures += 1
+        if not self._failing or failures % 20 == 0:
+            log.error("writing %d run events failed (attempt %d, %s); runs wait until they are written",
+                      len(batch), failures, exc)
+        self._failing = True
+        for run_id in {e.run_id for e in batch}:
+            self._next_seq.pop(run_id, None)
+        await asyncio.sleep(min(RETRY_MAX_S, 0.05 * 2 ** min(failures, 10)))
+        return failures
 
     async def _insert(self, batch: list[PortEvent]) -> dict[str, list[dict[str, Any]]]:
         by_run: dict[str, list[PortEvent]] = {}
