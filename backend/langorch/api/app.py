@@ -15,6 +15,7 @@ from langorch.api.body_check import BodyCheckMiddleware
 from langorch.api.deps import AppContext
 from langorch.api.errors import install_error_handlers
 from langorch.api.guard import authorize
+from langorch.api.http_metrics import HttpMetricsMiddleware
 from langorch.api.limits import BodyLimitMiddleware
 from langorch.api.routes import ROUTERS, docs
 from langorch.api.security import install_security, start_auth
@@ -62,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
     app.include_router(docs.router, dependencies=[Depends(authorize)])
     install_security(app, settings, [*((r, API_PREFIX) for r in ROUTERS), (docs.router, "")])
-    install_audit(app)  # outermost: it also records requests the guard or the host gate refused
+    install_audit(app)  # it also records requests the guard or the host gate refused
+    app.add_middleware(HttpMetricsMiddleware)  # outermost: every answer is counted
     ui = ui_directory(settings)
     if ui is not None:
         mount_ui(app, str(ui))

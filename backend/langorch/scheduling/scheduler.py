@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from langorch.runtime.errors import InputError
 from langorch.scheduling.leader import Lease
 from langorch.scheduling.schedules import ScheduleError, due
-from langorch.services import trigger_fire, triggers
+from langorch.services import metrics, trigger_fire, triggers
 from langorch.services.errors import ServiceError
 from langorch.services.runtime_wiring import ServerRuntime
 from langorch.store.models import TriggerFire, TriggerRegistration
@@ -118,6 +118,7 @@ class SchedulerLoop(LoopService):
                     continue
                 if result.created and result.run_id:
                     started.append(result.run_id)
+                    metrics.schedule_fired((datetime.now(UTC) - instant).total_seconds())
             return started
 
     async def _disable(self, session: Any, reg: TriggerRegistration, why: str) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.runtime.executors.human_approval import APPROVE, REJECT
 from langorch.runtime.runner import PendingApproval
-from langorch.services import approval_rules
+from langorch.services import approval_rules, metrics
 from langorch.services.audit import record_system
 from langorch.services.errors import Conflict, Invalid, NotFound
 from langorch.services.hub import Hub
@@ -186,6 +186,9 @@ async def decide(session: AsyncSession, rt: ServerRuntime, approval_id: str, d: 
         "decision": {"decision": decision, "decided_by": d.decided_by, "comment": d.comment, "input": d.payload}})
     await session.commit()
     await session.refresh(approval)
+    if approval.created_at is not None:
+        created = approval.created_at if approval.created_at.tzinfo else approval.created_at.replace(tzinfo=UTC)
+        metrics.approval_decided(decision, (now - created).total_seconds())
     rt.hub.publish("jobs")
     rt.hub.publish("approvals", {"approval_id": approval_id, "run_id": approval.run_id, "action": "decided"})
     return approval

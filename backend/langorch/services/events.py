@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.redaction import display
+from langorch.services import metrics
 from langorch.services.hub import Hub
 from langorch.store.models import Artifact, Run, RunEvent, new_id
 
@@ -122,6 +123,7 @@ class DbEventSink:
     # -- the port --------------------------------------------------------------------------
 
     async def emit(self, event: PortEvent) -> None:
+        metrics.observe_event(event)
         held = self._held.get(event.run_id)
         if held is not None or (event.type in HELD_TYPES and event.run_id in self._pinned):
             self._held.setdefault(event.run_id, []).append(event)

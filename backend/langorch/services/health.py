@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -37,3 +39,18 @@ async def counts(session: AsyncSession) -> dict[str, dict[str, int]]:
         "procedures": {"versions": int(procedures[0]), "procedures": int(procedures[1])},
         "leases": {"active": int(leases)},
     }
+
+
+async def queue_age(session: AsyncSession) -> float:
+    """Seconds the oldest queued job has waited (0 when none waits)."""
+    oldest = await session.scalar(select(func.min(RunJob.available_at)).where(RunJob.status == "queued"))
+    if oldest is None:
+        return 0.0
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+    return max(0.0, (utcnow() - oldest).total_seconds())
+
+
+async def agent_circuits(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(agent id, channel, circuit state) of every registered agent."""
+    rows = await session.execute(select(AgentInstance.agent_id, AgentInstance.channel, AgentInstance.circuit_state))
+    return [(str(a), str(c), str(s)) for a, c, s in rows]

@@ -24,6 +24,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from langorch.ckp.ir import ProcedureIR
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import ResumeError, RunOutcome
-from langorch.services import chains, liveness, queue
+from langorch.services import chains, liveness, metrics, queue
 from langorch.services.approvals import known_interrupts, record_pending
 from langorch.services.errors import ServiceError
 from langorch.services.runs import pinned_ir, record_outcome
@@ -312,6 +313,8 @@ class Worker:
             hosts = [str(h) for h in (project.allowed_hosts or [])] if project is not None else []
             fresh = job.kind == "start" and job.attempts == 1
             known = [] if fresh else await known_interrupts(session, job.run_id)
+        if run is not None and fresh:
+            metrics.run_started(run.procedure_id, run.trigger_type)
         if run is None:
             await self._close(job, "canceled", "the run was deleted")
             return None
@@ -396,6 +399,7 @@ class Worker:
                         events.append(PortEvent(run_id, "run_canceled", {"reason": "canceled by request"},
                                                 ts=time.time()))
                     rows = await rt.sink.stage(session, run_id, events)
+                    finished = await session.get(Run, run_id)
                     await session.commit()
             except Exception as exc:
                 rt.sink.forget(run_id)
@@ -403,6 +407,10 @@ class Worker:
                 await asyncio.sleep(0.1 * (attempt + 1))
                 continue
             rt.sink.committed(run_id, rows)
+            if finished is not None:
+                began = finished.started_at or finished.created_at
+                metrics.run_finished(finished.procedure_id, status,
+                                     (_utcnow() - _aware(began)).total_seconds() if began else None)
             rt.hub.publish("runs", {"run_id": run_id, "status": status})
             for approval_id in created:
                 rt.hub.publish("approvals", {"approval_id": approval_id, "run_id": run_id, "action": "created"})
@@ -436,3 +444,12 @@ async def _first_of_retries(session: AsyncSession, run: Run) -> str:
         first = parent
         parent = await session.scalar(select(Run.retry_of).where(Run.run_id == parent))
     return first
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -60,5 +60,11 @@ async def get_metrics(session: Session) -> Response:
         counts["procedures"]["versions"])
     Gauge("langorch_procedures", "Distinct procedure ids.", registry=registry).set(counts["procedures"]["procedures"])
     Gauge("langorch_leases_active", "Active resource leases.", registry=registry).set(counts["leases"]["active"])
+    Gauge("langorch_queue_oldest_age_seconds", "How long the oldest queued job has waited.",
+          registry=registry).set(await health.queue_age(session))
+    circuit = Gauge("langorch_agent_circuit_open", "1 while an agent's circuit is open (its calls go to others).",
+                    ["agent_id", "channel"], registry=registry)
+    for agent_id, channel, state in await health.agent_circuits(session):
+        circuit.labels(agent_id, channel).set(1 if state == "open" else 0)
     text = generate_latest(REGISTRY) + generate_latest(registry)
     return Response(content=text, media_type=CONTENT_TYPE_LATEST)
