@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from langorch import logs
 from langorch.ckp import compile_text
 from langorch.ckp.compiler import CompileResult
 from langorch.ckp.diagnostics import Severity
@@ -341,8 +342,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"examples from {folder}: {_import_summary(outcome)}", file=sys.stderr)
     host = args.host or settings.api.host
     port = args.port or settings.api.port
+    logs.configure(args.log_level, args.log_format or settings.log_format)
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=args.log_level,
-                            lifespan="on", proxy_headers=True)
+                            lifespan="on", proxy_headers=True, log_config=None)
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
     asyncio.run(_serve(server, f"http://{shown}:{port}"))
@@ -370,6 +372,7 @@ def _add_server_commands(sub: Any) -> None:
     p.add_argument("--no-worker", action="store_true", help="do not run the embedded worker")
     p.add_argument("--no-migrate", action="store_true", help="skip `migrate` at start-up")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.add_argument("--log-format", choices=("text", "json"), help="default LANGORCH_LOG_FORMAT, else text")
     p.set_defaults(func=cmd_serve)
 
 

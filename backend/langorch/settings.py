@@ -251,6 +251,8 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = Field(default=None, description="Password of the local admin created on "
                                              "first start (LANGORCH_ADMIN_PASSWORD).")
     procedures_dir: str | None = Field(default=None, description="Extra folder of CKP files subflows may call.")
+    log_format: Literal["text", "json"] = Field(default="text", description="Log lines as text, or one JSON "
+                                                "object per line with run_id, node_id, step_id and trace_id.")
     env_name: str = Field(default="development", min_length=1, max_length=64,
                           description="This deployment's name (development, staging, production...): the "
                                       "{{env_name}} built-in of every procedure.")

@@ -144,13 +144,13 @@ class FakeAgentServer(LoopbackJsonServer):
         params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
         key = headers.get("idempotency-key")
         if key is None:
-            self._record(body, None, replay=False)
+            self._record(body, None, replay=False, headers=headers)
             return self._perform(action, params)
         with self.lock:
             earlier = self._in_flight.get(key)
             if earlier is None:
                 self._in_flight[key] = threading.Event()
-        self._record(body, key, replay=earlier is not None)
+        self._record(body, key, replay=earlier is not None, headers=headers)
         if earlier is not None:
             earlier.wait(60)
             with self.lock:
@@ -189,8 +189,10 @@ class FakeAgentServer(LoopbackJsonServer):
             result = scripted
         return JsonReply(200, {"result": result})
 
-    def _record(self, body: dict[str, Any], key: str | None, *, replay: bool) -> None:
-        entry = {**body, "received_at": time.time(), "idempotency_key_header": key, "replay": replay}
+    def _record(self, body: dict[str, Any], key: str | None, *, replay: bool, headers: dict[str, str]) -> None:
+        kept = {k: v for k, v in headers.items() if k in ("traceparent", "tracestate")}
+        entry = {**body, "received_at": time.time(), "idempotency_key_header": key, "replay": replay,
+                 "headers": kept}
         with self.lock:
             self._calls.append(entry)
             if self._log_path is not None:

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from langorch.runtime import tracing
 from langorch.runtime.errors import AgentError, StepTimeout
 
 __all__ = ["AgentHealth", "HttpAgentClient"]
@@ -140,7 +142,7 @@ class HttpAgentClient:
             "node_id": node_id,
             "step_id": step_id,
         }
-        headers = self._headers
+        headers = dict(self._headers)
         if idempotency_key is not None:
             payload["idempotency_key"] = idempotency_key
             payload["attempt"] = attempt
@@ -150,7 +152,10 @@ class HttpAgentClient:
         try:
             # httpx's timeout bounds each read; the outer one bounds the whole call.
             async with asyncio.timeout(timeout):
-                response = await self._http.post(url, json=payload, headers=headers, timeout=timeout)
+                with tracing.span(f"agent {channel}.{action}", kind=SpanKind.CLIENT, channel=channel, action=action,
+                                  run_id=run_id, node_id=node_id, step_id=step_id):
+                    headers.update(tracing.inject({}))  # this span is the agent's parent
+                    response = await self._http.post(url, json=payload, headers=headers, timeout=timeout)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise AgentError(
                 f"agent for channel {channel!r} at {url} is unreachable: {exc or type(exc).__name__}",

@@ -28,7 +28,9 @@ from typing import Any, cast
 import httpx
 import openai
 from openai import AsyncOpenAI
+from opentelemetry.trace import SpanKind
 
+from langorch.runtime import tracing
 from langorch.runtime.errors import LlmError
 from langorch.runtime.ports import LlmRequest, LlmResponse
 
@@ -201,9 +203,11 @@ class OpenAICompatibleLlm:
         if response_format is not None:
             kwargs["response_format"] = response_format
 
+        kwargs["extra_headers"] = dict(tracing.inject({}))  # the LLM gateway may join the run's trace
         started = time.perf_counter()
         try:
-            completion = await self._client.chat.completions.create(**kwargs)
+            with tracing.span(f"llm {request.model}", kind=SpanKind.CLIENT, model=request.model):
+                completion = await self._client.chat.completions.create(**kwargs)
         except openai.OpenAIError as exc:
             raise _convert(exc, request.model) from exc
         duration_ms = (time.perf_counter() - started) * 1000

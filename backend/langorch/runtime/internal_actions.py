@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import mimetypes
 import shutil
 import time
@@ -12,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 
+from langorch.runtime import tracing
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError, StepTimeout
 from langorch.runtime.netguard import guarded_client
 from langorch.runtime.redaction import display
+
+_LOG = logging.getLogger("langorch.procedure")
 
 
 async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, *, node_id: str,
@@ -26,6 +31,9 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
         message = params.get("message", params.get("value", params.get("text", "")))
         level = str(params.get("level", "INFO")).upper()
         await ctx.emit("log", {"level": level, "message": message}, node_id=node_id, step_id=step_id)
+        # Also a process log line (the run, node and step ids come with it): the event shows the
+        # message as the timeline does, secrets as references.
+        _LOG.log(logging.getLevelNamesMapping().get(level, logging.INFO), "%s", display(str(message)))
         return message
     if action == "wait":
         seconds = float(params.get("duration_ms", params.get("value", 0)) or 0) / 1000
@@ -102,7 +110,9 @@ async def _http(params: Mapping[str, Any], ctx: RunContext, timeout_s: float | N
     if client is None:  # no shared client, or this run's project allows more hosts than the server
         client = guarded_client(ctx.net_policy or ctx.services.net_policy)
     try:
-        response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
+        with tracing.span(f"http {method}", kind=SpanKind.CLIENT, method=method):
+            tracing.inject(headers)
+            response = await client.request(method, url, timeout=timeout_s or 30.0, **kwargs)
     except httpx.TimeoutException as exc:
         raise StepTimeout(f"{method} {url} timed out") from exc
     except httpx.InvalidURL as exc:

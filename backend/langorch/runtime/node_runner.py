@@ -18,7 +18,9 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END
 from langgraph.types import Command
 
+from langorch import logs
 from langorch.ckp.ir import LoopPayload, NodeIR, ParallelPayload, ProcedureIR
+from langorch.runtime import tracing
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import StepError
 from langorch.runtime.executors.base import FOLLOW_NEXT, Executor, Invocation, NodeResult
@@ -55,6 +57,11 @@ def make_node(ir: ProcedureIR, node: NodeIR, executor: Executor, *, join: bool =
 
     async def run(state: RunState, config: RunnableConfig) -> Command[Any]:
         ctx = context_of(config)
+        with logs.bound(logs.NODE_ID, node.node_id), \
+                tracing.span(f"node {label}", run_id=ctx.run_id, node_id=node.node_id, node_type=node.type):
+            return await body(state, config, ctx)
+
+    async def body(state: RunState, config: RunnableConfig, ctx: Any) -> Command[Any]:
         if ctx.is_cancelled():
             raise RunCancelled()
         if _branch_resolved(node, state):

@@ -17,7 +17,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from langorch import logs
 from langorch.ckp.ir import Binding, ErrorHandlerIR, NodeIR, RetryPolicy, StepIR
+from langorch.runtime import tracing
 from langorch.runtime.context import RunContext
 from langorch.runtime.errors import AgentError, StepError, StepTimeout
 from langorch.runtime.internal_actions import run_internal
@@ -89,7 +91,16 @@ async def run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx
 
     ``round_`` tells apart repeated runs of the same step within one node visit (the
     recovery steps of each handler retry), so each gets its own implicit idempotency key.
+    The step is a trace span, and its log lines carry its id.
     """
+    with logs.bound(logs.STEP_ID, step.step_id), \
+            tracing.span(f"step {step.step_id}", run_id=ctx.run_id, node_id=node.node_id, step_id=step.step_id,
+                         action=step.action, binding=step.binding.kind):
+        return await _run_step(step, node, variables, ctx, visit=visit, round_=round_)
+
+
+async def _run_step(step: StepIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext, *,
+                    visit: int, round_: str) -> Any:
     where = f"node {node.node_id!r} step {step.step_id!r}"
     await ctx.load_secrets(step.params)
     scope = ctx.scope(variables, node)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
-import sys
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -25,19 +23,20 @@ def add_worker_command(sub: Any) -> None:
     p.add_argument("--grace", type=float, default=10.0, help="seconds running jobs may finish on shutdown")
     p.add_argument("--no-loops", action="store_true", help="do not run the expiry/reaper/retention loops")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-format", choices=("text", "json"), help="default LANGORCH_LOG_FORMAT, else text")
     p.set_defaults(func=run_worker)
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request's full URL at INFO; a procedure's URL may carry a secret's value.
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    from langorch import logs
+    from langorch.settings import get_settings
+
+    logs.configure(args.log_level, args.log_format or get_settings().log_format)
     return asyncio.run(_serve(args))
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from langorch.services import telemetry
     from langorch.services.runtime_wiring import open_runtime
     from langorch.settings import get_settings
     from langorch.store.db import make_engine, make_sessionmaker
@@ -50,6 +49,8 @@ async def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
+        if telemetry.configure():
+            stack.callback(telemetry.shutdown)
         engine = make_engine(settings.db.url, echo=settings.db.echo)
         stack.push_async_callback(engine.dispose)
         rt = await open_runtime(settings, make_sessionmaker(engine), stack)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
+from langorch.services import telemetry
 from langorch.services.runtime_wiring import open_runtime
 from langorch.worker.loops import default_loops
 from langorch.worker.worker import Worker
@@ -20,6 +21,8 @@ __all__ = ["start_runtime"]
 
 async def start_runtime(ctx: Any, stack: AsyncExitStack) -> None:
     """Startup hook: ``ctx`` is the API's AppContext; cleanup goes on ``stack``."""
+    if telemetry.configure():
+        stack.callback(telemetry.shutdown)
     rt = await open_runtime(ctx.settings, ctx.sessions, stack)
     ctx.extras["runtime"] = rt
     if not ctx.settings.worker.embedded:

@@ -30,7 +30,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from langorch import logs
 from langorch.ckp.ir import ProcedureIR
+from langorch.runtime import tracing
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.runner import ResumeError, RunOutcome
 from langorch.services import chains, liveness, metrics, queue
@@ -255,6 +257,7 @@ class Worker:
     async def _execute(self, job: queue.ClaimedJob) -> None:
         rt = self.rt
         run_id = job.run_id
+        logs.RUN_ID.set(run_id)  # this task's log lines (and the run's, started from it) carry the run
         rt.sink.pin(run_id)
         item = self._active.get(run_id)
         try:
@@ -262,6 +265,7 @@ class Worker:
             if loaded is None:
                 return
             ir, run_inputs, known, key_run, mode, hosts = loaded
+            log.info("%s job of %s %s (attempt %d)", job.kind, ir.procedure_id, ir.version, job.attempts)
             inner = asyncio.create_task(self._drive(job, ir, run_inputs, known, key_run, mode, hosts))
             if item is None:
                 item = self._active.get(run_id)
@@ -335,6 +339,14 @@ class Worker:
 
     async def _drive(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
                      known: list[str], key_run: str, mode: str | None, hosts: list[str]) -> RunOutcome:
+        """One job of the run, as a span of the run's trace (every job of a run joins it)."""
+        with tracing.span(f"run {ir.procedure_id}", context=tracing.run_parent(job.run_id), run_id=job.run_id,
+                          procedure_id=ir.procedure_id, procedure_version=ir.version, job=job.kind,
+                          attempt=job.attempts):
+            return await self._drive_job(job, ir, inputs, known, key_run, mode, hosts)
+
+    async def _drive_job(self, job: queue.ClaimedJob, ir: ProcedureIR, inputs: dict[str, Any],
+                         known: list[str], key_run: str, mode: str | None, hosts: list[str]) -> RunOutcome:
         runner = self.rt.runner
         run_id = job.run_id
         cancel_set = self.rt.cancel_requested
@@ -407,6 +419,7 @@ class Worker:
                 await asyncio.sleep(0.1 * (attempt + 1))
                 continue
             rt.sink.committed(run_id, rows)
+            log.info("run is %s", status)
             if finished is not None:
                 began = finished.started_at or finished.created_at
                 metrics.run_finished(finished.procedure_id, status,

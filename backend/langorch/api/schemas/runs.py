@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from langorch.api.schemas.common import ApiModel, unrenderable
+from langorch.runtime import tracing
 from langorch.runtime.redaction import Redactor
 
 RunStatus = Literal["queued", "running", "waiting_approval", "completed", "failed", "canceled"]
@@ -68,6 +69,10 @@ class RunRead(ApiModel):
                                              description="Inputs marked sensitive; their values are masked.")
     render_error: str | None = Field(default=None, description="Set when a stored field cannot be shown (it is "
                                      "left out, as {} or null): which one and why.")
+
+    @computed_field(description="The OpenTelemetry trace id of every span of this run (all its jobs).")
+    def trace_id(self) -> str:
+        return tracing.trace_id(self.run_id)
 
     @model_validator(mode="after")
     def _leave_out_unrenderable(self) -> RunRead:

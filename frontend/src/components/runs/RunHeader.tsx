@@ -78,6 +78,12 @@ export function RunHeader({ run: r }: { run: RunRead }) {
           {r.last_node_id ? <span className="font-mono">{r.last_node_id}</span> : "—"}
         </Stat>
       </dl>
+      <p className="mt-2 text-xs text-slate-600 dark:text-slate-400">
+        Trace id{" "}
+        <code className="font-mono select-all" data-testid="run-trace-id" title="The OpenTelemetry trace of every step of this run">
+          {r.trace_id}
+        </code>
+      </p>
       {r.status === "failed" ? (
         <div role="alert" className="mt-3 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100" data-testid="run-error">
           <p className="break-words">

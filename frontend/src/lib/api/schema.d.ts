@@ -2946,6 +2946,11 @@ export type components = {
              */
             total_prompt_tokens: number;
             /**
+             * Trace Id
+             * @description The OpenTelemetry trace id of every span of this run (all its jobs).
+             */
+            readonly trace_id: string;
+            /**
              * Trigger Id
              * @description The trigger registration that started the run.
              */
