@@ -175,6 +175,7 @@ def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_e
 
     assert run.status == "completed", (run.error, workers.logs(survivor))
     # The interrupted agent call takes 3 s of it; the claim's stale timeout is 30 s.
+    print(f"recovery: the survivor finished {recovered_in:.1f} s after the kill")
     assert recovered_in <= 10, f"the run finished {recovered_in:.1f} s after the kill"
     assert run.output_vars == {"receipt": {"receipt": "R-1"}}
     assert len(_charges(agent, log)) == 1, "the side-effecting step ran twice"
