@@ -11,6 +11,9 @@
    approval decision → run completed latency (target p95 ≤ 100 ms) (bench/api_bench.py).
 5. Scheduler lag: 100 schedules due at the same instant → runs queued, p50/p99 (target
    p99 < 1 s) (bench/scheduler_bench.py).
+6. Load, SSE and recovery: 1,000 runs of a 20-node procedure over 4 workers on PostgreSQL
+   (none may run twice), 200 SSE clients on live runs, and kill -9 of the server during a
+   wait (bench/load/run.py; figures also in bench/results/).
 Workloads come from bench/workloads.py (the shared files when present).
 Prints figures; never fails the build (single figures drift ±30% on this machine).
 """
@@ -128,6 +131,7 @@ def main() -> int:
     parser.add_argument("--skip-compile", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-scheduler", action="store_true")
+    parser.add_argument("--skip-load", action="store_true")
     args = parser.parse_args()
     skipped: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -173,6 +177,9 @@ def main() -> int:
     if not args.skip_scheduler:
         sys.stdout.flush()
         subprocess.run([sys.executable, str(ROOT / "bench" / "scheduler_bench.py")], check=False)
+    if not args.skip_load:
+        print("\nLoad, streaming and recovery (bench/load/run.py)", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "bench" / "load" / "run.py")], check=False)
     if skipped:
         print("\nSkipped: " + "; ".join(skipped))
     return 0
