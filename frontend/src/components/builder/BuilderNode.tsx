@@ -1,21 +1,7 @@
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
-import { TIER_CLASSES } from "@/lib/ckp/tiers";
+import { NODE_ICON, TIER_CLASSES } from "@/lib/ckp/tiers";
 import { portColor, type BuilderFlowNode } from "./types";
-
-const ICON: Record<string, string> = {
-  sequence: "▶",
-  processing: "⚙",
-  transform: "⇄",
-  subflow: "⧉",
-  llm_action: "✦",
-  logic: "◆",
-  loop: "↻",
-  parallel: "⫴",
-  verification: "✓",
-  human_approval: "✋",
-  terminate: "■",
-};
 
 const OVERLAY: Record<string, string> = {
   none: "",
@@ -60,7 +46,7 @@ export const BuilderNode = memo(function BuilderNode({ data, selected }: NodePro
       <Handle type="target" position={Position.Top} className="!h-3 !w-3 !bg-slate-500" data-testid={`handle-${nodeId}-in`} aria-label={`Input of ${nodeId}`} />
       <div className="flex items-center justify-between gap-2 text-[11px] font-semibold tracking-wide uppercase opacity-80">
         <span>
-          <span aria-hidden="true">{ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
+          <span aria-hidden="true">{NODE_ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
         </span>
         <span className="flex items-center gap-1">
           {data.isStart ? (

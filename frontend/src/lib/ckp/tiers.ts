@@ -74,3 +74,18 @@ export const TIER_COLOR: Record<Tier, string> = {
   intelligent: "#9333ea",
   control: "#ea580c",
 };
+
+/** The glyph each node type shows on its card (canvas and read-only graphs alike). */
+export const NODE_ICON: Record<string, string> = {
+  sequence: "▶",
+  processing: "⚙",
+  transform: "⇄",
+  subflow: "⧉",
+  llm_action: "✦",
+  logic: "◆",
+  loop: "↻",
+  parallel: "⫴",
+  verification: "✓",
+  human_approval: "✋",
+  terminate: "■",
+};

@@ -1,21 +1,7 @@
 import { Handle, Position } from "@xyflow/react";
-import { TIER_CLASSES, TIER_LABEL } from "@/lib/ckp/tiers";
+import { NODE_ICON, TIER_CLASSES, TIER_LABEL } from "@/lib/ckp/tiers";
 import type { CkpNodeData } from "../types";
 import { nodeCardSize } from "../view";
-
-const ICON: Record<string, string> = {
-  sequence: "▶",
-  processing: "⚙",
-  transform: "⇄",
-  subflow: "⧉",
-  llm_action: "✦",
-  logic: "◆",
-  loop: "↻",
-  parallel: "⫴",
-  verification: "✓",
-  human_approval: "✋",
-  terminate: "■",
-};
 
 const OVERLAY: Record<CkpNodeData["overlay"], string> = {
   none: "",
@@ -54,7 +40,7 @@ export function NodeCard({ data, selected, connectable = false }: { data: CkpNod
       <Handle type="target" position={Position.Top} className={handle} isConnectable={connectable} />
       <div className="flex h-3.5 items-center justify-between gap-2 text-[11px] leading-3.5 font-semibold tracking-wide uppercase opacity-80">
         <span>
-          <span aria-hidden="true">{ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
+          <span aria-hidden="true">{NODE_ICON[data.ckpType] ?? "•"}</span> {data.ckpType}
         </span>
         {data.isStart ? <span className="rounded bg-slate-900 px-1 text-[10px] text-white dark:bg-white dark:text-slate-900">start</span> : null}
       </div>
