@@ -98,7 +98,9 @@ test("an operator makes a per-minute schedule on a procedure and sees its next f
   expect(saved, "the API has it as sent").toMatchObject({ trigger_type: "scheduled", cron: "* * * * *", timezone: "Europe/Berlin", overlap: "skip", enabled: true, created_by: OPERATOR.username });
   await screenshot(page, "trigger-tab-schedule");
   expect((await axeSerious(page)).map((v) => `${v.id} at ${v.nodes.join(", ")}`), "no serious axe violations on the Triggers tab").toEqual([]);
-  expect(errors).toEqual([]);
+  // The live preview of the deliberately wrong timezone may be refused (422) before the fix is typed,
+  // depending on the machine's speed; the browser logs that refusal. Nothing else may be logged.
+  expect(errors.filter((e) => !/422 .*\/api\/triggers\/preview/.test(e))).toEqual([]);
   await page.close();
 });
 
