@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from langorch.connectors.llm import OpenAICompatibleLlm
-from tests.fakes.llm_server import FakeLlmServer
+from tests.fakes.llm_server import FakeLlmServer, _default_reply
 from tests.runtime.harness import Harness, RecordingSleep, ckp, end, run_folder
 
 PNG_1PX = base64.b64decode(
@@ -340,3 +341,24 @@ async def test_an_attachment_outside_the_runs_work_folder_is_refused(fake_llm: F
     assert out.status == "failed"
     assert out.error is not None and out.error["type"] == "PathNotAllowed", out.error
     assert fake_llm.requests == []
+
+
+@pytest.mark.asyncio
+async def test_an_llm_endpoint_that_times_out_is_retried_on_the_fallback_model(fake_llm: FakeLlmServer) -> None:
+    def slow_primary(body: dict[str, Any]) -> Any:
+        if body["model"] == "gpt-4o":
+            time.sleep(4)  # past the client's timeout: the call times out
+        return _default_reply(body)
+
+    fake_llm.script(slow_primary)
+    async with OpenAICompatibleLlm(base_url=fake_llm.base_url, api_key="test-key", timeout_s=2.0,
+                                   max_retries=0) as llm:
+        h = Harness(llm=llm, sleep=RecordingSleep())
+        out = await h.run(_llm_doc(model="gpt-4o", fallback_model="gpt-4o-mini",
+                                   retry={"max_retries": 1, "delay_ms": 10}))
+
+    assert out.status == "completed", out.error
+    assert [r["model"] for r in fake_llm.requests] == ["gpt-4o", "gpt-4o-mini"]
+    retry = h.events.payloads("step_retry")[0]
+    assert retry["next_model"] == "gpt-4o-mini" and "tim" in json.dumps(retry["error"]).lower()
+    assert [u["model"] for u in h.events.payloads("llm_usage")] == ["gpt-4o-mini"]
