@@ -2,13 +2,7 @@
 
 import { memo, useState } from "react";
 import type { EditorProblem } from "@/components/ckp/diagnostics";
-import { plural } from "@/lib/format/format";
-
-const DOT: Record<EditorProblem["severity"], string> = {
-  error: "bg-red-600",
-  warning: "bg-amber-500",
-  info: "bg-slate-500",
-};
+import { problemCounts, ProblemRow } from "@/components/ckp/ProblemList";
 
 const SHOWN = 100;
 
@@ -29,34 +23,17 @@ export const BuilderProblemList = memo(function BuilderProblemList({
 }) {
   const [all, setAll] = useState(false);
   if (problems.length === 0) return null;
-  const errors = problems.filter((p) => p.severity === "error").length;
   const shown = all ? problems : problems.slice(0, SHOWN);
   return (
     <div data-testid="diagnostics">
-      <h2 className="mb-1 text-sm font-semibold">
-        {errors > 0 ? plural(errors, "error") : "No errors"}
-        {problems.length > errors ? `, ${plural(problems.length - errors, "warning")}` : ""}
-      </h2>
+      <h2 className="mb-1 text-sm font-semibold">{problemCounts(problems)}</h2>
       <ul className="divide-y divide-slate-200 rounded-md border border-slate-200 text-sm dark:divide-slate-700 dark:border-slate-700">
         {shown.map((p, i) => {
           const node = nodeOf(p);
           return (
-            <li key={`${p.code}-${p.path}-${String(i)}`} data-testid="diagnostic" data-severity={p.severity} data-path={p.path} data-node={node ?? ""}>
-              <button type="button" onClick={() => onReveal(p)} className="flex w-full items-start gap-2 px-3 py-2 text-left hover:bg-slate-50 dark:hover:bg-slate-800">
-                <span className={`mt-1.5 h-2 w-2 shrink-0 rounded-full ${DOT[p.severity]}`} aria-hidden="true" />
-                <span className="min-w-0 flex-1">
-                  <span className="font-medium">
-                    <span className="sr-only">{p.severity}: </span>
-                    {p.message}
-                  </span>
-                  {p.hint ? <span className="block text-slate-600 dark:text-slate-400">Fix: {p.hint}</span> : null}
-                  <span className="mt-0.5 block font-mono text-xs text-slate-600 dark:text-slate-400">
-                    {p.code !== "schema" && p.code !== "json" ? `${p.code} · ` : ""}
-                    {node ? `node ${node}` : "procedure"} · {p.path || "(document)"}
-                  </span>
-                </span>
-              </button>
-            </li>
+            <ProblemRow key={`${p.code}-${p.path}-${String(i)}`} problem={p} onReveal={onReveal} node={node}>
+              {node ? `node ${node}` : "procedure"} · {p.path || "(document)"}
+            </ProblemRow>
           );
         })}
       </ul>
