@@ -59,6 +59,13 @@ class WorkerSettings(BaseModel):
                                                                 "finish before the worker interrupts it.")
 
 
+class AgentsSettings(BaseModel):
+    saturation_wait_s: float = Field(default=300.0, gt=0, le=86400,
+                                     description="How long a call waits for a free agent when every agent of its "
+                                                 "channel is at its concurrency_limit, before it fails with "
+                                                 "PoolSaturated (a step with timeout_ms waits at most that long).")
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -237,6 +244,7 @@ class Settings(BaseSettings):
 
     db: DatabaseSettings = DatabaseSettings()
     worker: WorkerSettings = WorkerSettings()
+    agents: AgentsSettings = AgentsSettings()
     api: ApiSettings = ApiSettings()
     retention: RetentionSettings = RetentionSettings()
     llm: LlmSettings = LlmSettings()

@@ -47,6 +47,9 @@ HTTP_REQUESTS = Histogram("langorch_http_request_duration_seconds", "API request
                           "status class.", ["method", "route", "status"], buckets=_SECONDS)
 ALERTS_SENT = Counter("langorch_alerts_total", "Alert and notification deliveries, by channel and outcome.",
                       ["channel", "outcome"])
+POOL_SATURATED = Counter("langorch_pool_saturated_total", "Agent calls that found every agent of their channel "
+                         "at its concurrency limit and had to wait (pool_saturated events), by channel.",
+                         ["channel"])
 
 _STEP_STARTS: dict[tuple[str, str | None, str | None], str] = {}
 """(run, node, step) → binding of the running attempt: step_failed events do not carry it."""
@@ -78,6 +81,8 @@ def observe_event(event: RunEvent) -> None:
             STEP_DURATION.labels(binding, "completed" if kind == "step_completed" else "failed").observe(seconds)
     elif kind == "step_retry":
         STEP_RETRIES.inc()
+    elif kind == "pool_saturated":
+        POOL_SATURATED.labels(str(payload.get("channel") or "unknown").upper()).inc()
     elif kind == "llm_usage":
         model = str(payload.get("model") or "unknown")
         for token_kind in ("prompt", "completion"):

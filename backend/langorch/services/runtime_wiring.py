@@ -5,8 +5,8 @@
 * :class:`IrCache` / :class:`DbProcedureResolver` — procedures compiled from their stored
   CKP JSON, cached by (row id, IR hash); subflows resolve to the pinned version or the
   latest active one.
-* :class:`DbAgentClient` — AgentClient that routes a channel to an online agent of
-  ``agent_instances`` (round robin), through the HTTP agent connector.
+* :class:`DbAgentClient` (from :mod:`langorch.services.agent_dispatch`) — AgentClient that
+  routes a channel to an agent of its first pool with room, under concurrency leases.
 * :func:`build_services` — all of the above plus the LLM, secrets and notification connectors.
 * :class:`ServerRuntime` — the process-wide objects (hub, event sink, checkpointer,
   runner) that the API and the worker share, kept in ``AppContext.extras["runtime"]``.
@@ -14,35 +14,33 @@
 
 from __future__ import annotations
 
-import itertools
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.ckp import compile_data
 from langorch.ckp.ir import ProcedureIR
-from langorch.connectors.agents import HttpAgentClient
 from langorch.runtime.context import Services
-from langorch.runtime.errors import AgentError, ProcedureNotFound, StepTimeout
+from langorch.runtime.errors import ProcedureNotFound
 from langorch.runtime.netguard import NetPolicy, guarded_client
 from langorch.runtime.pricing import Pricing
 from langorch.runtime.runner import Runner
+from langorch.services.agent_dispatch import DbAgentClient
 from langorch.services.ckp_compile import version_key
 from langorch.services.events import DbEventSink
 from langorch.services.hub import Hub
 from langorch.settings import Settings
-from langorch.store.models import AgentInstance, Procedure, StepIdempotency
+from langorch.store.models import Procedure, StepIdempotency
 
 __all__ = ["DbAgentClient", "DbProcedureResolver", "DbStepStore", "IrCache", "ServerRuntime", "build_services",
            "latest_procedure", "open_runtime", "pick_version"]
@@ -141,113 +139,6 @@ async def latest_procedure(session: AsyncSession, procedure_id: str, version: st
     return await session.get(Procedure, chosen.id) if chosen is not None else None
 
 
-class DbAgentClient:
-    """The AgentClient port: a channel's call goes to one of its online agents, in turn.
-
-    Agents of ``agent_instances`` with the channel (case-insensitive), status ``online``
-    and a closed (or expired) circuit are eligible; when some declare capabilities, the
-    ones offering the action are preferred. The list is re-read at most every
-    ``refresh_s`` seconds. ``static`` channels (settings, tests) are used when the table
-    has no agent for a channel.
-    """
-
-    failure_threshold = 3
-    """Consecutive unavailable answers (connect errors, timeouts, 5xx) that open an agent's circuit."""
-    open_for_s = 30.0
-    """How long an open circuit keeps the agent out of rotation before it is tried again."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, http: httpx.AsyncClient,
-                 refresh_s: float = 1.0, static: Mapping[str, str] | None = None) -> None:
-        self.sessions = sessions
-        self.http = http
-        self.refresh_s = refresh_s
-        self.static = {k.casefold(): v for k, v in (static or {}).items()}
-        self._clients: dict[str, HttpAgentClient] = {}
-        self._agents: list[AgentInstance] = []
-        self._loaded_at = 0.0
-        self._turns: dict[str, itertools.count[int]] = {}
-
-    async def _eligible(self, channel: str, action: str) -> list[tuple[str, str]]:
-        found = await self._from_cache(channel, action, stale_after=self.refresh_s)
-        if not found:  # an agent registered or re-enabled a moment ago must not wait for the refresh
-            found = await self._from_cache(channel, action, stale_after=0.0)
-        return found
-
-    async def _from_cache(self, channel: str, action: str, *, stale_after: float) -> list[tuple[str, str]]:
-        if time.monotonic() - self._loaded_at >= stale_after:
-            now = datetime.now(UTC)
-            async with self.sessions() as session:
-                self._agents = list((await session.scalars(
-                    select(AgentInstance).where(AgentInstance.status == "online",
-                                                or_(AgentInstance.circuit_state != "open",
-                                                    AgentInstance.circuit_open_until <= now))
-                    .order_by(AgentInstance.pool_id, AgentInstance.created_at))).all())
-            self._loaded_at = time.monotonic()
-        mine = [a for a in self._agents if a.channel.casefold() == channel.strip().casefold()]
-        capable = [a for a in mine if a.capabilities and action in _capability_names(a.capabilities)]
-        chosen = capable or [a for a in mine if not a.capabilities] or mine
-        return [(a.agent_id, a.base_url) for a in chosen]
-
-    async def execute(self, channel: str, action: str, params: Mapping[str, Any], *, run_id: str, node_id: str,
-                      step_id: str, timeout_s: float | None = None, idempotency_key: str | None = None,
-                      attempt: int = 1) -> Any:
-        agents = await self._eligible(channel, action)
-        agent_id: str | None = None
-        if agents:
-            turn = next(self._turns.setdefault(channel.casefold(), itertools.count()))
-            agent_id, base_url = agents[turn % len(agents)]
-        elif channel.casefold() in self.static:
-            base_url = self.static[channel.casefold()]
-        else:
-            raise AgentError(f"no online agent serves channel {channel!r}; register one with POST /api/agents",
-                             error_type="NoAgentForChannel", retryable=False, details={"channel": channel})
-        client = self._clients.get(base_url)
-        if client is None:
-            client = self._clients[base_url] = HttpAgentClient(http_client=self.http)
-        client.register(channel, base_url)
-        try:
-            result = await client.execute(channel, action, params, run_id=run_id, node_id=node_id,
-                                          step_id=step_id, timeout_s=timeout_s, idempotency_key=idempotency_key,
-                                          attempt=attempt)
-        except (AgentError, StepTimeout) as exc:
-            unavailable = isinstance(exc, StepTimeout) or exc.error_type == "AgentUnavailable" or (
-                exc.status_code is not None and exc.status_code >= 500)
-            if agent_id is not None and unavailable:
-                await self._record(agent_id, failed=True)
-            raise
-        if agent_id is not None:
-            await self._record(agent_id, failed=False)
-        return result
-
-    async def _record(self, agent_id: str, *, failed: bool) -> None:
-        """Count consecutive failures; open the circuit at the threshold, close it on success."""
-        async with self.sessions() as session:
-            row = await session.get(AgentInstance, agent_id)
-            if row is None:
-                return
-            if not failed:
-                if row.consecutive_failures == 0 and row.circuit_state == "closed":
-                    return
-                row.consecutive_failures, row.circuit_state, row.circuit_open_until = 0, "closed", None
-            else:
-                row.consecutive_failures += 1
-                if row.consecutive_failures >= self.failure_threshold:
-                    row.circuit_state = "open"
-                    row.circuit_open_until = datetime.now(UTC) + timedelta(seconds=self.open_for_s)
-                    self._loaded_at = 0.0  # re-read eligibility now
-            await session.commit()
-
-
-def _capability_names(capabilities: list[Any]) -> set[str]:
-    names: set[str] = set()
-    for item in capabilities:
-        if isinstance(item, str):
-            names.add(item)
-        elif isinstance(item, Mapping) and isinstance(item.get("name") or item.get("action"), str):
-            names.add(str(item.get("name") or item.get("action")))
-    return names
-
-
 async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncSession], sink: DbEventSink,
                          cache: IrCache, stack: AsyncExitStack) -> Services:
     """Runtime services for the server; clients are closed by ``stack``."""
@@ -278,7 +169,8 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
     return Services(
         events=sink,
         notifier=notifier,
-        agents=DbAgentClient(sessions, http=http),
+        agents=DbAgentClient(sessions, http=http, events=sink,
+                             saturation_wait_s=settings.agents.saturation_wait_s),
         llm=llm,
         secrets=build_secrets(settings.secrets, StoreSecrets(sessions, lambda: keyring_for(settings.secrets),
                                                              cache_ttl_s=settings.secrets.cache_ttl_s)),
