@@ -1,13 +1,25 @@
-"""/api/agents: registry CRUD, filters, pools and the health probe against a real loopback agent."""
+"""/api/agents: registry CRUD, filters, pools (with their leases and capacity, and the docs' example) and the
+health probe against a real loopback agent."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import shutil
+import subprocess
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.api.conftest import assert_error, free_port
+from langorch.api.app import create_app
+from langorch.services import leases
+from langorch.services.agent_dispatch import lease_key
+from langorch.settings import Settings
+from tests.api.conftest import LiveServer, assert_error, free_port
+from tests.auth_support import token
+from tests.docs_commands import REPO, shell_blocks
 from tests.fakes.agent_server import FakeAgentServer
 
 pytestmark = pytest.mark.asyncio
@@ -111,6 +123,55 @@ async def test_pools_group_members_with_their_channel(client: httpx.AsyncClient)
     assert (web["channel"], web["size"], web["online"], web["concurrency_limit"]) == ("WEB", 2, 1, 5)
     assert [m["agent_id"] for m in web["members"]] == ["w1", "w2"]
     assert pools["mixed"]["channel"] is None and pools["mixed"]["channels"] == ["EMAIL", "WEB"]
+
+
+async def test_pools_show_active_leases_available_capacity_and_open_circuits(
+        client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]) -> None:
+    await _agent(client, agent_id="w1", pool_id="web", concurrency_limit=3)
+    await _agent(client, agent_id="w2", pool_id="web", concurrency_limit=2)
+    await _agent(client, agent_id="w3", pool_id="web", concurrency_limit=4)
+    await _agent(client, agent_id="w4", pool_id="web", concurrency_limit=5, status="offline")
+    await _agent(client, agent_id="e1", pool_id="mail", channel="EMAIL")
+    async with sessions() as session:
+        for agent_id, count in (("w1", 2), ("w2", 3), ("w3", 1)):  # w2 over its limit (lowered meanwhile)
+            for _ in range(count):
+                assert await leases.try_acquire(session, lease_key(agent_id), max_holders=10) is not None
+        gone = await leases.try_acquire(session, lease_key("e1"), ttl_s=0.001)
+        assert gone is not None
+    assert (await client.put("/api/agents/w3", json={"circuit_state": "open"})).status_code == 200
+
+    pools = {p["pool_id"]: p for p in (await client.get("/api/agents/pools")).json()}
+
+    web = pools["web"]
+    assert (web["concurrency_limit"], web["active_leases"], web["circuit_open"]) == (14, 6, 1)
+    assert web["available"] == 1, "w1 has 1 free; w2 is full; w3's circuit is open; w4 is offline"
+    assert (pools["mail"]["active_leases"], pools["mail"]["available"], pools["mail"]["circuit_open"]) == (0, 1, 0)
+    await client.put("/api/agents/w3", json={"circuit_state": "closed"})
+    web = {p["pool_id"]: p for p in (await client.get("/api/agents/pools")).json()}["web"]
+    assert (web["available"], web["circuit_open"]) == (4, 0)
+
+
+def _pools_example() -> str:
+    """The bash block docs/agents.md shows for registering pools and reading their capacity."""
+    for _, before, body in shell_blocks(REPO / "docs" / "agents.md"):
+        if before.startswith("<!-- pools-example"):
+            return "\n".join(body)
+    raise LookupError("docs/agents.md has no pools example")
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="needs curl")
+async def test_the_documented_pools_example_prints_what_the_docs_show(settings: Settings) -> None:
+    script = _pools_example()
+    doc = (REPO / "docs" / "agents.md").read_text()
+    shown = doc.split(script, 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    with LiveServer(create_app(settings)) as server:
+        env = {"PATH": os.environ["PATH"], "KEY": token("admin")}
+        done = await asyncio.to_thread(subprocess.run, ["bash", "-o", "pipefail", "-c",
+                                                        script.replace("localhost:8000", server.url)],
+                                       capture_output=True, text=True, env=env, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == shown
 
 
 async def test_health_probe_marks_a_live_agent_online(client: httpx.AsyncClient,

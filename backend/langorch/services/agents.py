@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from langorch.connectors.agents import AgentHealth, HttpAgentClient
+from langorch.services.agent_dispatch import lease_key
 from langorch.services.errors import Conflict, NotFound
-from langorch.store.models import AgentInstance, utcnow
+from langorch.services.leases import active_clause
+from langorch.store.models import AgentInstance, ResourceLease, utcnow
 
 HEALTH_TIMEOUT_S = 5.0
 
@@ -97,15 +100,22 @@ async def check_health(session: AsyncSession, agent_id: str,
 
 
 async def pools(session: AsyncSession) -> list[dict[str, Any]]:
-    """Agents grouped by pool_id (agents without a pool are not listed)."""
+    """Agents grouped by pool_id (agents without a pool are not listed), with their capacity:
+    ``active_leases`` (calls in flight, see services/agent_dispatch.py), ``available`` (the
+    limits of online members whose circuit is not open, less their active leases) and
+    ``circuit_open`` (members whose circuit is open now)."""
     stmt = select(AgentInstance).where(AgentInstance.pool_id.is_not(None)).order_by(
         AgentInstance.pool_id, AgentInstance.name, AgentInstance.agent_id)
     grouped: dict[str, list[AgentInstance]] = {}
     for row in (await session.execute(stmt)).scalars():
         grouped.setdefault(str(row.pool_id), []).append(row)
+    now = utcnow()
+    held = await _active_leases(session, [m.agent_id for members in grouped.values() for m in members], now)
     out = []
     for pool_id, members in grouped.items():
         channels = sorted({m.channel for m in members})
+        open_now = {m.agent_id for m in members if _circuit_open(m, now)}
+        serving = [m for m in members if m.status == "online" and m.agent_id not in open_now]
         out.append({
             "pool_id": pool_id,
             "channel": channels[0] if len(channels) == 1 else None,
@@ -113,6 +123,27 @@ async def pools(session: AsyncSession) -> list[dict[str, Any]]:
             "size": len(members),
             "online": sum(1 for m in members if m.status == "online"),
             "concurrency_limit": sum(m.concurrency_limit for m in members),
+            "active_leases": sum(held.get(m.agent_id, 0) for m in members),
+            "available": sum(max(0, m.concurrency_limit - held.get(m.agent_id, 0)) for m in serving),
+            "circuit_open": len(open_now),
             "members": members,
         })
     return out
+
+
+def _circuit_open(agent: AgentInstance, now: datetime) -> bool:
+    """Open and not yet past its open period (the dispatcher tries it again after that)."""
+    if agent.circuit_state != "open":
+        return False
+    return agent.circuit_open_until is None or agent.circuit_open_until > now
+
+
+async def _active_leases(session: AsyncSession, agent_ids: list[str], now: datetime) -> dict[str, int]:
+    if not agent_ids:
+        return {}
+    keys = {lease_key(agent_id): agent_id for agent_id in agent_ids}
+    rows = (await session.execute(
+        select(ResourceLease.resource_key, func.count()).where(ResourceLease.resource_key.in_(keys),
+                                                              active_clause(now))
+        .group_by(ResourceLease.resource_key))).all()
+    return {keys[key]: int(count) for key, count in rows}

@@ -39,7 +39,7 @@ async def list_agents(
 
 @router.get("/pools", response_model=list[AgentPool])
 async def list_pools(session: Session) -> Any:
-    """Agents grouped by pool_id, with the channel they serve."""
+    """Agents grouped by pool_id, with the channel they serve and their capacity now."""
     return await service.pools(session)
 
 

@@ -125,6 +125,10 @@ class AgentPool(BaseModel):
     size: int
     online: int
     concurrency_limit: int = Field(description="Sum of the members' limits.")
+    active_leases: int = Field(description="Agent calls in flight: active leases agent:<agent_id> of the members.")
+    available: int = Field(description="Calls the pool can take now: the limits of online members whose circuit is "
+                                       "not open, less their active leases (never below 0 per member).")
+    circuit_open: int = Field(description="Members whose circuit breaker is open now.")
     members: list[AgentRead]
 
 

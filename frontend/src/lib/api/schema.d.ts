@@ -96,7 +96,7 @@ export type paths = {
         };
         /**
          * List Pools
-         * @description Agents grouped by pool_id, with the channel they serve.
+         * @description Agents grouped by pool_id, with the channel they serve and their capacity now.
          */
         get: operations["list_pools_api_agents_pools_get"];
         put?: never;
@@ -1457,12 +1457,27 @@ export type components = {
         /** AgentPool */
         AgentPool: {
             /**
+             * Active Leases
+             * @description Agent calls in flight: active leases agent:<agent_id> of the members.
+             */
+            active_leases: number;
+            /**
+             * Available
+             * @description Calls the pool can take now: the limits of online members whose circuit is not open, less their active leases (never below 0 per member).
+             */
+            available: number;
+            /**
              * Channel
              * @description The channel the members serve (null if they differ).
              */
             channel: string | null;
             /** Channels */
             channels: string[];
+            /**
+             * Circuit Open
+             * @description Members whose circuit breaker is open now.
+             */
+            circuit_open: number;
             /**
              * Concurrency Limit
              * @description Sum of the members' limits.
