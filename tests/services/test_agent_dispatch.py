@@ -302,3 +302,33 @@ async def test_agents_out_of_service_are_not_chosen_and_none_left_is_no_agent_fo
     with pytest.raises(AgentError) as none:
         await dispatch.execute("WEB", "click", {}, **IDS)
     assert none.value.error_type == "NoAgentForChannel" and not none.value.retryable
+
+
+async def test_a_connection_lost_while_taking_a_lease_is_retried(
+        db_url: str, sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient,
+        agents: dict[str, FakeAgentServer]) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("terminates a PostgreSQL backend")
+    import psycopg
+
+    from langorch.services.liveness import pg_conninfo
+
+    await register(sessions, agents, a1=("a", 1))
+    dispatch = client(sessions, http)
+    with psycopg.connect(pg_conninfo(db_url), autocommit=True) as admin:
+        # Hold the key's lock, so the dispatcher's lease transaction waits inside it; then cut it off.
+        admin.execute("SELECT pg_advisory_lock(hashtext('agent:a1'))")
+        call = asyncio.create_task(dispatch.execute("WEB", "click", {}, **IDS))
+        waiting: list[Any] = []
+        for _ in range(200):
+            waiting = admin.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchall()
+            if waiting:
+                break
+            await asyncio.sleep(0.02)
+        assert waiting
+        admin.execute("SELECT pg_terminate_backend(%s)", (waiting[0][0],))
+        admin.execute("SELECT pg_advisory_unlock(hashtext('agent:a1'))")
+        assert (await asyncio.wait_for(call, 10))["action"] == "click"
+
+    assert len(agents["a1"].calls) == 1
+    assert await active(sessions, "a1") == []

@@ -26,13 +26,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.connectors.agents import HttpAgentClient
@@ -50,6 +50,7 @@ STANDALONE_POOL = "standalone"
 """The pool of agents registered without a ``pool_id``."""
 _FIRST_PAUSE_S = 0.05
 _LONGEST_PAUSE_S = 1.0
+T = TypeVar("T")
 
 
 def lease_key(agent_id: str) -> str:
@@ -70,6 +71,21 @@ def capability_names(capabilities: Sequence[Any]) -> set[str]:
         elif isinstance(item, Mapping) and isinstance(item.get("name") or item.get("action"), str):
             names.add(str(item.get("name") or item.get("action")))
     return names
+
+
+async def _again_on_lost_connection(work: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Run one short transaction, again when the connection broke under it (a database that
+    restarted, failed over or dropped it); other errors pass through."""
+    pause = _FIRST_PAUSE_S
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except DBAPIError as exc:
+            if attempt == attempts or not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 4, _LONGEST_PAUSE_S)
+    raise AssertionError("unreachable")
 
 
 class DbAgentClient:
@@ -118,18 +134,21 @@ class DbAgentClient:
 
     async def _from_cache(self, channel: str, action: str, *, stale_after: float) -> list[AgentInstance]:
         if time.monotonic() - self._loaded_at >= stale_after:
-            now = datetime.now(UTC)
-            async with self.sessions() as session:
-                self._agents = list((await session.scalars(
-                    select(AgentInstance).where(AgentInstance.status == "online",
-                                                or_(AgentInstance.circuit_state != "open",
-                                                    AgentInstance.circuit_open_until <= now))
-                    .order_by(AgentInstance.created_at, AgentInstance.agent_id))).all())
+            self._agents = await _again_on_lost_connection(self._read_agents)
             self._loaded_at = time.monotonic()
             self._unsteady.clear()
         mine = [a for a in self._agents if a.channel.casefold() == channel.strip().casefold()]
         capable = [a for a in mine if a.capabilities and ({action, "*"} & capability_names(a.capabilities))]
         return capable or [a for a in mine if not a.capabilities] or mine
+
+    async def _read_agents(self) -> list[AgentInstance]:
+        now = datetime.now(UTC)
+        async with self.sessions() as session:
+            return list((await session.scalars(
+                select(AgentInstance).where(AgentInstance.status == "online",
+                                            or_(AgentInstance.circuit_state != "open",
+                                                AgentInstance.circuit_open_until <= now))
+                .order_by(AgentInstance.created_at, AgentInstance.agent_id))).all())
 
     def _candidates(self, channel: str, agents: list[AgentInstance], turns: dict[str, int]) -> Iterator[AgentInstance]:
         """Pools in alphabetical order; each pool's members in round-robin order. A pool's
@@ -149,21 +168,28 @@ class DbAgentClient:
     # -- leases ----------------------------------------------------------------------------
 
     async def _try_lease(self, agent: AgentInstance, ttl_s: float, ids: Mapping[str, str]) -> str | None:
-        async with self.sessions() as session:
-            lease = await leases.try_acquire(session, lease_key(agent.agent_id), run_id=ids["run_id"],
-                                             node_id=ids["node_id"], step_id=ids["step_id"], ttl_s=ttl_s,
-                                             max_holders=max(1, agent.concurrency_limit))
-            return lease.lease_id if lease is not None else None
+        async def take() -> str | None:
+            async with self.sessions() as session:
+                lease = await leases.try_acquire(session, lease_key(agent.agent_id), run_id=ids["run_id"],
+                                                 node_id=ids["node_id"], step_id=ids["step_id"], ttl_s=ttl_s,
+                                                 max_holders=max(1, agent.concurrency_limit))
+                return lease.lease_id if lease is not None else None
+
+        # A commit whose answer was lost and is then repeated leaves a second lease; its TTL ends it.
+        return await _again_on_lost_connection(take)
 
     async def _held(self, agents: Sequence[AgentInstance]) -> dict[str, int]:
         """Active leases per agent, in one query."""
         keys = {lease_key(a.agent_id): a.agent_id for a in agents}
-        async with self.sessions() as session:
-            rows = (await session.execute(
-                select(ResourceLease.resource_key, func.count()).where(ResourceLease.resource_key.in_(keys),
-                                                                      leases.active_clause(utcnow()))
-                .group_by(ResourceLease.resource_key))).all()
-        return {keys[key]: int(count) for key, count in rows}
+
+        async def count() -> list[Any]:
+            async with self.sessions() as session:
+                return list((await session.execute(
+                    select(ResourceLease.resource_key, func.count()).where(ResourceLease.resource_key.in_(keys),
+                                                                          leases.active_clause(utcnow()))
+                    .group_by(ResourceLease.resource_key))).all())
+
+        return {keys[key]: int(n) for key, n in await _again_on_lost_connection(count)}
 
     async def _acquire(self, channel: str, action: str, ids: Mapping[str, str], *, ttl_s: float,
                        wait_s: float) -> tuple[AgentInstance, str] | None:
@@ -223,7 +249,13 @@ class DbAgentClient:
         # fails with PoolSaturated (which says why) rather than a bare timeout.
         wait_s = self.saturation_wait_s if timeout_s is None else max(0.0, timeout_s - min(1.0, timeout_s / 10))
         ids = {"run_id": run_id, "node_id": node_id, "step_id": step_id}
-        chosen = await self._acquire(channel, action, ids, ttl_s=call_timeout + self.lease_margin_s, wait_s=wait_s)
+        try:
+            chosen = await self._acquire(channel, action, ids, ttl_s=call_timeout + self.lease_margin_s,
+                                         wait_s=wait_s)
+        except SQLAlchemyError as exc:
+            raise AgentError(f"could not choose an agent for channel {channel!r}: the database did not answer "
+                             f"({type(exc).__name__})", error_type="AgentDispatchUnavailable", retryable=True,
+                             details={"channel": channel}) from exc
         agent_id: str | None = None
         lease_id: str | None = None
         if chosen is not None:
@@ -264,7 +296,8 @@ class DbAgentClient:
         cached = next((a for a in self._agents if a.agent_id == agent_id), None)
         steady = (cached is not None and agent_id not in self._unsteady and cached.consecutive_failures == 0
                   and cached.circuit_state == "closed")
-        try:
+
+        async def write() -> None:
             async with self.sessions() as session:
                 if lease_id is not None:
                     await session.execute(update(ResourceLease).where(ResourceLease.lease_id == lease_id,
@@ -273,6 +306,9 @@ class DbAgentClient:
                 if outcome is False or (outcome is True and not steady):
                     await self._record(session, agent_id, failed=outcome is False)
                 await session.commit()
+
+        try:
+            await _again_on_lost_connection(write, attempts=5)
         except SQLAlchemyError:
             log.warning("could not release lease %s of agent %s (it expires by itself)", lease_id, agent_id,
                         exc_info=True)
