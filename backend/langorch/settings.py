@@ -106,6 +106,28 @@ class NotifySettings(BaseModel):
                                     description="Where notify operations go whose channel is 'webhook' or names no "
                                                 "agent channel: JSON is POSTed there. Unset: such notifications fail.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=300, description="How long the webhook may take to answer.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Signs every notification and alert POSTed to the webhook: X-LangOrch-Timestamp "
+                                  "and X-LangOrch-Signature (sha256=HMAC of '{timestamp}.{body}'), the scheme "
+                                  "webhook triggers check. Unset: sent unsigned.")
+    smtp_host: str | None = Field(default=None, min_length=1, max_length=253,
+                                  description="SMTP server for e-mail notifications (channel 'email') and alerts. "
+                                              "Unset: e-mail goes to the EMAIL agent channel; alerts cannot e-mail.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (upgrade a plain connection, port 587), tls (implicit TLS, port "
+                                        "465) or none (a relay on a trusted network).")
+    smtp_username: str | None = Field(default=None, description="SMTP login, when the server needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password (with smtp_username).")
+    smtp_from: str = Field(default="langorch@localhost", min_length=3, max_length=320,
+                           description="The From address of every e-mail sent.")
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=300, description="How long an SMTP exchange may take.")
+    console_url: str | None = Field(default=None, pattern=r"^https?://", max_length=1000,
+                                    description="The console's address as people reach it "
+                                                "(https://langorch.example.com): alerts link to the run there.")
+    alert_max_attempts: int = Field(default=8, ge=1, le=100,
+                                    description="Tries of one alert delivery (backoff 2 s doubling, at most 10 "
+                                                "min apart) before it is marked failed.")
 
 
 class SandboxSettings(BaseModel):

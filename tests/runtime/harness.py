@@ -155,6 +155,7 @@ class Harness:
     resolver: Any = None
     sleep: Any = None
     notifier: Any = None
+    mailer: Any = None
     checkpointer: Any = field(default_factory=InMemorySaver)
     workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="langorch-files-"))
     """Runs' work folders go under it: run "run-1" reads and writes ``<workdir>/run-1``."""
@@ -167,7 +168,8 @@ class Harness:
             kwargs["sleep"] = self.sleep
         return Services(events=self.events, agents=self.agents, llm=self.llm, mcp=self.mcp,
                         secrets=self.secrets, step_store=self.step_store, resolver=self.resolver,
-                        notifier=self.notifier, net_policy=self.net_policy, workdir=self.workdir, **kwargs)
+                        notifier=self.notifier, mailer=self.mailer, net_policy=self.net_policy,
+                        workdir=self.workdir, **kwargs)
 
     def runner(self) -> Runner:
         return Runner(self.services(), self.checkpointer)

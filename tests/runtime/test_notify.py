@@ -223,3 +223,46 @@ async def test_the_server_wires_the_webhook_from_langorch_notify_webhook_url(mon
     await engine.dispose()
     assert plain.notifier is None
     assert isinstance(wired.notifier, WebhookNotifier) and wired.notifier.url == "https://hooks.example.test/langorch"
+
+
+# ----------------------------------------------------------------------------- e-mail (SMTP)
+@pytest.mark.asyncio
+async def test_notify_on_the_email_channel_goes_to_the_smtp_server_when_one_is_configured(
+        fake_agent: FakeAgentServer, agents: HttpAgentClient) -> None:
+    from langorch.connectors.mail import SmtpMailer
+    from tests.fakes.receivers import SmtpSink
+
+    with SmtpSink() as smtp:
+        h = Harness(agents=agents, mailer=SmtpMailer("127.0.0.1", port=smtp.port, security="none",
+                                                     sender="ops@x.test"))
+        out = await h.run(_alert())
+        again = await h.run(_alert(), run_id="run-2")
+        [(envelope, first), (_, second)] = smtp.wait_for(2)
+
+    assert out.status == again.status == "completed", out.error
+    assert fake_agent.calls == []  # the EMAIL agent is not asked
+    assert sorted(envelope.rcpt_tos) == ["ap@x.test", "boss@x.test"]
+    assert first["Subject"] == "Batch B-7 failed" and first["From"] == "ops@x.test"
+    assert first.get_content().startswith("3 errors in B-7")
+    assert first["Message-ID"] != second["Message-ID"]  # one per run's step: a retry would repeat it
+    sent = h.events.of("notification_sent")[0]
+    assert sent.payload["via"] == "email" and sent.payload["agent_channel"] is None
+
+
+@pytest.mark.asyncio
+async def test_an_email_notification_to_a_malformed_address_fails_the_node_and_names_it() -> None:
+    from langorch.connectors.mail import SmtpMailer
+
+    h = Harness(mailer=SmtpMailer("127.0.0.1", port=1, security="none"))
+
+    out = await h.run(_alert({**NOTIFY, "recipients": ["ap@x.test", "not-an-address"]}))
+
+    assert out.status == "failed"
+    assert out.error["type"] == "InvalidRecipient" and "'not-an-address'" in out.error["message"]
+
+
+@pytest.mark.asyncio
+async def test_the_smtp_channel_without_an_smtp_server_fails_clearly(agents: HttpAgentClient) -> None:
+    out = await Harness(agents=agents).run(_alert({**NOTIFY, "channel": "smtp"}))
+
+    assert out.status == "failed" and "LANGORCH_NOTIFY__SMTP_HOST" in out.error["message"]

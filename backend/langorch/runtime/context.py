@@ -25,6 +25,7 @@ from langorch.runtime.ports import (
     AgentClient,
     EventSink,
     LlmClient,
+    Mailer,
     McpClient,
     Notifier,
     ProcedureResolver,
@@ -58,6 +59,8 @@ class Services:
     """What procedures' requests may reach besides public addresses (the sandbox's allowlist)."""
     notifier: Notifier | None = None
     """Where notifications go that no agent channel takes (the server's LANGORCH_NOTIFY__WEBHOOK_URL)."""
+    mailer: Mailer | None = None
+    """Where notifications on channel ``email`` go (the server's LANGORCH_NOTIFY__SMTP_HOST)."""
     pricing: Pricing = field(default_factory=Pricing)
     """LLM prices (the server's from ``LANGORCH_LLM__PRICES``); an unlisted model's cost is unknown."""
     default_model: str = "gpt-4o-mini"

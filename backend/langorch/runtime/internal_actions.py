@@ -1,5 +1,6 @@
 """Actions the orchestrator runs itself: log, wait, set_variable, http_request, files, and
-``notify_webhook`` (a notification for the process-wide webhook, see runtime/notify.py)."""
+``notify_webhook`` and ``notify_email`` (a notification for the process-wide webhook or SMTP
+server, see runtime/notify.py)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,13 @@ async def run_internal(action: str, params: Mapping[str, Any], ctx: RunContext, 
     if action == "notify_webhook":
         from langorch.runtime.notify import deliver_to_webhook
 
-        return await deliver_to_webhook(params, ctx, node_id=node_id, step_id=step_id, timeout_s=timeout_s)
+        return await deliver_to_webhook(params, ctx, node_id=node_id, step_id=step_id, timeout_s=timeout_s,
+                                        idempotency_key=idempotency_key)
+    if action == "notify_email":
+        from langorch.runtime.notify import deliver_by_email
+
+        return await deliver_by_email(params, ctx, node_id=node_id, step_id=step_id, timeout_s=timeout_s,
+                                      idempotency_key=idempotency_key)
     result = _file_action(action, params, ctx)
     if action == "write_file" and isinstance(result, dict):
         path = Path(result["path"])

@@ -4,7 +4,10 @@ A notify operation (in a processing node, or a terminate node's actions) names a
 ``channel`` (templated, compared case-insensitively). It is delivered by the first of:
 
 1. ``webhook`` — the process-wide notifier (``Services.notifier``; the server's
-   ``LANGORCH_NOTIFY__WEBHOOK_URL``);
+   ``LANGORCH_NOTIFY__WEBHOOK_URL``, signed with ``LANGORCH_NOTIFY__WEBHOOK_SECRET``);
+   ``email`` (or ``smtp``) — the server's SMTP server (``Services.mailer``;
+   ``LANGORCH_NOTIFY__SMTP_HOST``) to ``recipients``, when one is configured (``smtp``
+   needs one; ``email`` without one goes on to the EMAIL agent channel);
 2. an **agent channel** — a catalog channel (``email`` → EMAIL, ``web`` → WEB, ...) or the
    node's own ``agent`` (``"channel": "pager"`` on a node with ``"agent": "PAGER"``); with
    no channel, the node's agent. The agent receives the action ``send_notification`` with
@@ -23,6 +26,7 @@ agent_channel}`` (never the message body).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,12 +37,15 @@ from langorch.runtime.errors import StepError
 from langorch.runtime.steps import run_step
 from langorch.runtime.templating import render, render_text
 
-__all__ = ["NOTIFY_ACTION", "WEBHOOK_ACTION", "destination", "send_notification"]
+__all__ = ["EMAIL_ACTION", "NOTIFY_ACTION", "WEBHOOK_ACTION", "deliver_by_email", "deliver_to_webhook",
+           "destination", "send_notification"]
 
 NOTIFY_ACTION = "send_notification"
 """The agent action a notification becomes on an agent channel."""
 WEBHOOK_ACTION = "notify_webhook"
 """The internal action that hands a notification to ``Services.notifier``."""
+EMAIL_ACTION = "notify_email"
+"""The internal action that sends a notification through ``Services.mailer`` (SMTP)."""
 _NOT_AGENTS = catalog.ORCHESTRATOR_CHANNELS | catalog.LLM_CHANNELS
 
 
@@ -55,10 +62,16 @@ def _agent_channel(channel: str, node_agent: str | None) -> str | None:
     return None
 
 
-def destination(channel: str, node_agent: str | None, *, has_webhook: bool) -> Binding:
+def destination(channel: str, node_agent: str | None, *, has_webhook: bool, has_mailer: bool = False) -> Binding:
     """Where a notification on ``channel`` goes; raises ``NotificationUndeliverable``."""
     channel = channel.strip()
     webhook = Binding("internal", WEBHOOK_ACTION, channel="webhook", side_effect=True)
+    if channel.casefold() in ("email", "smtp") and has_mailer:
+        return Binding("internal", EMAIL_ACTION, channel="email", side_effect=True)
+    if channel.casefold() == "smtp":
+        raise StepError("notification channel 'smtp' needs an SMTP server, and none is configured "
+                        "(set LANGORCH_NOTIFY__SMTP_HOST)", error_type="NotificationUndeliverable",
+                        retryable=False, details={"channel": channel})
     if channel.casefold() == "webhook":
         if has_webhook:
             return webhook
@@ -85,7 +98,8 @@ async def send_notification(op: Mapping[str, Any], step_id: str, node: NodeIR, v
     await ctx.load_secrets(op)
     scope = ctx.scope(variables, node)
     channel = render_text(str(op.get("channel") or ""), scope, where=f"{where} field 'channel'")
-    binding = destination(channel, node.agent, has_webhook=ctx.services.notifier is not None)
+    binding = destination(channel, node.agent, has_webhook=ctx.services.notifier is not None,
+                          has_mailer=ctx.services.mailer is not None)
     params = {key: value for key, value in op.items() if key != "action"}
     step = StepIR(step_id=step_id, action=binding.action, binding=binding, params=params)
     result = await run_step(step, node, variables, ctx, visit=visit)
@@ -93,7 +107,8 @@ async def send_notification(op: Mapping[str, Any], step_id: str, node: NodeIR, v
         return result  # skipped: nothing was sent
     recipients = render(op.get("recipients"), scope, where=f"{where} field 'recipients'")
     await ctx.emit("notification_sent", {
-        "channel": channel or None, "via": "webhook" if binding.kind == "internal" else "agent",
+        "channel": channel or None,
+        "via": "agent" if binding.kind == "agent" else "email" if binding.action == EMAIL_ACTION else "webhook",
         "agent_channel": binding.channel if binding.kind == "agent" else None,
         "recipients": _as_list(recipients),
         "subject": render_text(str(op.get("subject") or ""), scope, where=f"{where} field 'subject'"),
@@ -107,8 +122,40 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
+def _addresses(value: Any) -> list[str]:
+    """E-mail recipients: a list, or one string of addresses separated by commas or semicolons."""
+    items = _as_list(value)
+    if len(items) == 1 and isinstance(items[0], str):
+        items = items[0].replace(";", ",").split(",")
+    out = [str(item).strip() for item in items if str(item).strip()]
+    bad = [item for item in out if "@" not in item or any(c.isspace() or c in "<>," for c in item)]
+    if bad:
+        raise StepError(f"not an e-mail address: {', '.join(map(repr, bad[:5]))}", error_type="InvalidRecipient",
+                        retryable=False, details={"recipients": bad[:20]})
+    return out
+
+
+async def deliver_by_email(params: Mapping[str, Any], ctx: RunContext, *, node_id: str, step_id: str,
+                           timeout_s: float | None, idempotency_key: str | None) -> Any:
+    """The ``notify_email`` internal action: ``params`` (rendered) to ``Services.mailer``."""
+    mailer = ctx.services.mailer
+    if mailer is None:
+        raise StepError("no SMTP server is configured (LANGORCH_NOTIFY__SMTP_HOST)",
+                        error_type="NotificationUndeliverable", retryable=False)
+    recipients = _addresses(params.get("recipients"))
+    if not recipients:
+        raise StepError(f"node {node_id!r} {step_id}: an e-mail notification needs 'recipients'",
+                        error_type="InvalidRecipient", retryable=False)
+    message = params.get("message") if params.get("message") is not None else params.get("body") or ""
+    text = message if isinstance(message, str) else json.dumps(message, indent=2, default=str)
+    text += f"\n\n-- \nLangOrch run {ctx.run_id} of {ctx.ir.procedure_id} (node {node_id})\n"
+    async with ctx.limiter.slot():
+        return await mailer.send(to=recipients, subject=str(params.get("subject") or ""), text=text,
+                                 idempotency_key=idempotency_key, timeout_s=timeout_s)
+
+
 async def deliver_to_webhook(params: Mapping[str, Any], ctx: RunContext, *, node_id: str, step_id: str,
-                             timeout_s: float | None) -> Any:
+                             timeout_s: float | None, idempotency_key: str | None = None) -> Any:
     """The ``notify_webhook`` internal action: ``params`` (rendered) to ``Services.notifier``."""
     notifier = ctx.services.notifier
     if notifier is None:
@@ -122,4 +169,4 @@ async def deliver_to_webhook(params: Mapping[str, Any], ctx: RunContext, *, node
         "run_id": ctx.run_id, "procedure_id": ctx.ir.procedure_id, "node_id": node_id, "step_id": step_id,
     }
     async with ctx.limiter.slot():
-        return await notifier.send(notification, timeout_s=timeout_s)
+        return await notifier.send(notification, timeout_s=timeout_s, idempotency_key=idempotency_key)

@@ -6,7 +6,7 @@ tests hand in real loopback servers behind the same ports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -91,9 +91,19 @@ class McpClient(Protocol):
 class Notifier(Protocol):
     """Delivers notifications that no agent channel takes (the process-wide webhook)."""
 
-    async def send(self, notification: Mapping[str, Any], *, timeout_s: float | None = None) -> Any:
+    async def send(self, notification: Mapping[str, Any], *, timeout_s: float | None = None,
+                   idempotency_key: str | None = None) -> Any:
         """Deliver ``{channel, recipients, subject, message, run_id, procedure_id, node_id, step_id}``;
         returns what the receiver answered. Raises ``StepError`` (``StepTimeout``)."""
+
+
+class Mailer(Protocol):
+    """Sends e-mail through the server's SMTP server (notifications on channel ``email``)."""
+
+    async def send(self, *, to: Sequence[str], subject: str, text: str, idempotency_key: str | None = None,
+                   timeout_s: float | None = None) -> Any:
+        """Send one plain-text message; returns ``{"message_id", "recipients", ...}``. Raises
+        ``StepError`` (``StepTimeout``)."""
 
 
 class SecretsProvider(Protocol):

@@ -52,7 +52,7 @@ def preview(value: Any) -> Any:
     return {"truncated": True, "preview": text[:EVENT_VALUE_LIMIT]}
 
 
-EXTERNAL_INTERNAL_ACTIONS = frozenset({"http_request", "notify_webhook"})
+EXTERNAL_INTERNAL_ACTIONS = frozenset({"http_request", "notify_webhook", "notify_email"})
 """Internal actions that reach outside the process (the run modes treat them as external)."""
 
 
@@ -227,6 +227,8 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], sent
             if handler is not None and handler.action != "retry":
                 return await _apply_handler(handler, exc, step, node, variables, ctx, visit, duration)
             if handler is not None:
+                if handler_attempts == 0:
+                    await _error_notification(handler, exc, ctx, emit_kw)
                 limit = handler.retry.max_retries if handler.retry else 0
                 if handler_attempts < limit:
                     handler_attempts += 1
@@ -259,6 +261,7 @@ async def _with_retries(step: StepIR, node: NodeIR, params: dict[str, Any], sent
 async def _apply_handler(handler: ErrorHandlerIR, exc: StepError, step: StepIR, node: NodeIR,
                          variables: Mapping[str, Any], ctx: RunContext, visit: int, duration: float) -> Any:
     emit_kw = {"node_id": node.node_id, "step_id": step.step_id}
+    await _error_notification(handler, exc, ctx, emit_kw)
     await ctx.emit("step_failed", {"error": exc.to_dict(), "handled_by": handler.action,
                                    "duration_ms": round(duration, 1)}, **emit_kw)
     await _recover(handler, node, variables, ctx, visit, f"#{step.step_id}")
@@ -271,6 +274,15 @@ async def _apply_handler(handler: ErrorHandlerIR, exc: StepError, step: StepIR, 
     if handler.fallback_node:
         raise FallbackRequested(handler.fallback_node, exc)
     raise exc
+
+
+async def _error_notification(handler: ErrorHandlerIR, exc: StepError, ctx: RunContext,
+                              emit_kw: Mapping[str, Any]) -> None:
+    """``notify_on_error``: a ``step_error_notification`` event, which alert rules on
+    ``step_error`` deliver (services/alerts.py); once per failed step, before its handler acts."""
+    if handler.notify:
+        await ctx.emit("step_error_notification", {"error_type": exc.error_type, "error": exc.to_dict(),
+                                                   "handler_action": handler.action}, **emit_kw)
 
 
 async def _recover(handler: ErrorHandlerIR, node: NodeIR, variables: Mapping[str, Any], ctx: RunContext,

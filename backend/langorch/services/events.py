@@ -39,13 +39,16 @@ from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.runtime.redaction import display
 from langorch.services import metrics
 from langorch.services.hub import Hub
-from langorch.store.models import Artifact, Run, RunEvent, new_id
+from langorch.store.models import AlertEvent, Artifact, Run, RunEvent, new_id
 
 __all__ = ["HELD_TYPES", "TERMINAL_TYPES", "DbEventSink", "event_dict", "list_events"]
 
 log = logging.getLogger(__name__)
 
 TERMINAL_TYPES = frozenset({"run_completed", "run_failed", "run_canceled"})
+ALERT_TYPES = frozenset({"run_failed", "sla_breached", "step_error_notification"})
+"""Events that may raise alerts: each is also written to the ``alert_events`` outbox in the
+same transaction, so an alert is never lost between the event and its delivery (services/alerts.py)."""
 HELD_TYPES = TERMINAL_TYPES | {"approval_requested"}
 COALESCE_S = 0.05
 """How long the writer lets events accumulate before writing them in one transaction."""
@@ -190,6 +193,9 @@ class DbEventSink:
         artifacts = self._artifact_rows(events)
         if artifacts:
             await session.execute(insert(Artifact), artifacts)
+        outbox = _alert_rows(rows)
+        if outbox:
+            await session.execute(insert(AlertEvent), outbox)
         return rows
 
     def committed(self, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -277,6 +283,9 @@ class DbEventSink:
             artifacts = self._artifact_rows(batch)
             if artifacts:
                 await conn.execute(insert(Artifact), artifacts)
+            outbox = _alert_rows([r for rows in written.values() for r in rows])
+            if outbox:
+                await conn.execute(insert(AlertEvent), outbox)
         for run_id, rows_of_run in written.items():
             if run_id in self._pinned:
                 self._next_seq[run_id] = rows_of_run[-1]["seq"] + 1
@@ -332,6 +341,11 @@ class DbEventSink:
         if self.hub.bridge is None and not self.hub.subscribers(topic):
             return
         self.hub.publish(topic, {"run_id": run_id, "seq": rows[-1]["seq"], "events": [_public(r) for r in rows]})
+
+
+def _alert_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"run_id": r["run_id"], "seq": r["seq"], "type": r["type"], "created_at": r["created_at"]}
+            for r in rows if r["type"] in ALERT_TYPES]
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:

@@ -164,11 +164,23 @@ async def build_services(settings: Settings, sessions: async_sessionmaker[AsyncS
     if settings.notify.webhook_url:
         from langorch.connectors.notify import WebhookNotifier
 
+        secret = settings.notify.webhook_secret
         notifier = WebhookNotifier(settings.notify.webhook_url, http_client=http,
-                                   timeout_s=settings.notify.webhook_timeout_s)
+                                   timeout_s=settings.notify.webhook_timeout_s,
+                                   secret=secret.get_secret_value() if secret else None)
+    mailer = None
+    if settings.notify.smtp_host:
+        from langorch.connectors.mail import SmtpMailer
+
+        password = settings.notify.smtp_password
+        mailer = SmtpMailer(settings.notify.smtp_host, port=settings.notify.smtp_port,
+                            security=settings.notify.smtp_security, username=settings.notify.smtp_username,
+                            password=password.get_secret_value() if password else None,
+                            sender=settings.notify.smtp_from, timeout_s=settings.notify.smtp_timeout_s)
     return Services(
         events=sink,
         notifier=notifier,
+        mailer=mailer,
         agents=DbAgentClient(sessions, http=http, events=sink,
                              saturation_wait_s=settings.agents.saturation_wait_s),
         llm=llm,

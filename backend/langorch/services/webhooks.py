@@ -13,7 +13,6 @@ nothing.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import logging
@@ -39,6 +38,7 @@ from langorch.services.errors import (
 )
 from langorch.services.runtime_wiring import ServerRuntime, latest_procedure
 from langorch.services.secret_keys import KeyRing
+from langorch.signing import sign
 from langorch.store.models import Procedure, StoredSecret, TriggerRegistration
 
 __all__ = ["BadSignature", "Delivery", "Freshness", "TooManyRuns", "allowed", "check_sources", "deliver",
@@ -90,12 +90,6 @@ class Delivery:
     idempotency_key: str | None
     source: str | None
     """The sender's address."""
-
-
-def sign(secret: str, body: bytes, timestamp: str | int | None = None) -> str:
-    """The ``X-LangOrch-Signature`` value for ``body`` (and ``timestamp``, when sent)."""
-    message = f"{timestamp}.".encode() + body if timestamp is not None else body
-    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 def verify(secrets: Sequence[str], delivery: Delivery, freshness: Freshness) -> None:

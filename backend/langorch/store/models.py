@@ -438,3 +438,60 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AlertRule(Base):
+    """Who hears about a run that failed, breached an SLA, or hit a ``notify_on_error`` handler.
+
+    Scope: one procedure (``procedure_id``, any version), a project's procedures
+    (``project_id``), or, with neither, every procedure."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (Index("ix_alert_rules_enabled", "enabled"),)
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    procedure_id: Mapped[str | None] = mapped_column(String(200))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    webhook: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_to: Mapped[list[Any] | None] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AlertEvent(Base):
+    """Outbox: a run event that may raise alerts, written in the same transaction as the event
+    and deleted once its deliveries are made."""
+
+    __tablename__ = "alert_events"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_alert_events_run_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertDelivery(Base):
+    """One alert to one channel, retried with backoff until delivered or out of attempts."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("rule_id", "run_id", "seq", "channel", name="uq_alert_deliveries_once"),
+                      Index("ix_alert_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_alert_deliveries_run", "run_id"))
+    delivery_id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    rule_id: Mapped[str] = mapped_column(ForeignKey("alert_rules.rule_id", ondelete="CASCADE"))
+    run_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()

@@ -7,6 +7,7 @@ once (every change is a conditional UPDATE).
 
     ApprovalExpiryLoop       approvals past expires_at get the decision "timeout"
     StaleJobReaper           running jobs whose worker stopped heartbeating go back to the queue
+    AlertLoop                run events that raise alerts become deliveries, which are sent
     CheckpointRetentionLoop  checkpoints of runs finished more than checkpoint_retention_days ago
 """
 
@@ -22,12 +23,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from langorch.services import checkpoints, queue
+from langorch.services import alerts, checkpoints, queue
 from langorch.services.approvals import expire_due
 from langorch.services.runtime_wiring import ServerRuntime
 from langorch.store.models import Run
 
-__all__ = ["ApprovalExpiryLoop", "CheckpointRetentionLoop", "LoopService", "StaleJobReaper", "default_loops"]
+__all__ = ["AlertLoop", "ApprovalExpiryLoop", "CheckpointRetentionLoop", "LoopService", "StaleJobReaper",
+           "default_loops"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,24 @@ class StaleJobReaper(LoopService):
         return run_ids
 
 
+class AlertLoop(LoopService):
+    """Every second: outbox rows become alert deliveries, and due deliveries are sent
+    (services/alerts.py; the claims make it safe in every process)."""
+
+    name = "alerts"
+
+    def __init__(self, rt: ServerRuntime, interval_s: float = 1.0) -> None:
+        super().__init__(interval_s)
+        services = rt.runner.services
+        self.dispatcher = alerts.AlertDispatcher(
+            rt.sessions, alerts.Channels(services.notifier, services.mailer), postgres=rt.postgres,
+            console_url=rt.settings.notify.console_url, max_attempts=rt.settings.notify.alert_max_attempts)
+
+    async def run_once(self, now: datetime | None = None) -> list[str]:
+        await self.dispatcher.process_outbox()
+        return await self.dispatcher.deliver_due(now=now)
+
+
 class CheckpointRetentionLoop(LoopService):
     name = "checkpoint-retention"
 
@@ -141,7 +161,7 @@ def default_loops(rt: ServerRuntime) -> list[Any]:
     the leader lease (scheduling/singletons.py) — in every process, active in one."""
     from langorch.scheduling.singletons import LeaderLoop
 
-    loops: list[Any] = [StaleJobReaper(rt), CheckpointRetentionLoop(rt)]
+    loops: list[Any] = [StaleJobReaper(rt), CheckpointRetentionLoop(rt), AlertLoop(rt)]
     if rt.settings.scheduler.enabled:
         loops.append(LeaderLoop(rt))
     return loops

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from langorch.api.routes import (
     actions,
     agents,
+    alerts,
     approvals,
     audit,
     auth,
@@ -33,6 +34,7 @@ ROUTERS: list[APIRouter] = [
     agents.router,
     actions.router,
     leases.router,
+    alerts.router,
     queue.router,
     audit.router,
     secrets.router,

@@ -63,6 +63,8 @@ const TONE: Record<string, string> = {
   step_timeout: "text-red-700 dark:text-red-400",
   budget_exceeded: "text-red-700 dark:text-red-400",
   sla_breached: "text-amber-700 dark:text-amber-400",
+  step_error_notification: "text-amber-700 dark:text-amber-400",
+  pool_saturated: "text-amber-700 dark:text-amber-400",
   step_retry: "text-amber-700 dark:text-amber-400",
   run_completed: "text-green-700 dark:text-green-400",
   approval_requested: "text-amber-700 dark:text-amber-400",

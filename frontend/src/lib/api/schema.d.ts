@@ -107,6 +107,95 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/alert-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description Alert deliveries, newest first, by run, rule or status; ``X-Total-Count`` carries the total.
+         */
+        get: operations["list_deliveries_api_alert_deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rules
+         * @description Rules, newest first; ``X-Total-Count`` carries the total.
+         */
+        get: operations["list_rules_api_alert_rules_get"];
+        put?: never;
+        /**
+         * Create Rule
+         * @description A rule; a channel the server has not configured, or an unknown project or procedure → 422.
+         */
+        post: operations["create_rule_api_alert_rules_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alert-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Rule */
+        get: operations["get_rule_api_alert_rules__rule_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Rule
+         * @description Delete a rule and its delivery history.
+         */
+        delete: operations["delete_rule_api_alert_rules__rule_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Rule
+         * @description Change the fields sent.
+         */
+        patch: operations["update_rule_api_alert_rules__rule_id__patch"];
+        trace?: never;
+    };
+    "/api/alert-rules/{rule_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Rule
+         * @description Send a test alert on each of the rule's channels now, and say how each went.
+         */
+        post: operations["test_rule_api_alert_rules__rule_id__test_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/approvals": {
         parameters: {
             query?: never;
@@ -1553,6 +1642,154 @@ export type components = {
             pool_id?: string | null;
             /** Status */
             status?: ("online" | "offline" | "degraded" | "disabled") | null;
+        };
+        /** AlertDeliveryRead */
+        AlertDeliveryRead: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "webhook" | "email";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Delivered At */
+            delivered_at?: string | null;
+            /** Delivery Id */
+            delivery_id: string;
+            /** Event Type */
+            event_type: string;
+            /** Last Error */
+            last_error?: string | null;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /**
+             * Payload
+             * @description What was (or will be) sent.
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /** Rule Id */
+            rule_id: string;
+            /** Run Id */
+            run_id: string;
+            /**
+             * Seq
+             * @description The run event that raised the alert.
+             */
+            seq: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sending" | "delivered" | "failed";
+        };
+        /** AlertRuleCreate */
+        AlertRuleCreate: {
+            /**
+             * Email To
+             * @description E-mail the alert to these addresses through the server's SMTP server.
+             */
+            email_to?: string[] | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Events
+             * @description run_failed: a run ends failed; sla_breached: a node breaches its SLA; step_error: a step fails and an error handler with notify_on_error takes it.
+             */
+            events: ("run_failed" | "sla_breached" | "step_error")[];
+            /** Name */
+            name: string;
+            /**
+             * Procedure Id
+             * @description Only this procedure, every version (not with project_id).
+             */
+            procedure_id?: string | null;
+            /**
+             * Project Id
+             * @description Only this project's procedures (else every procedure).
+             */
+            project_id?: string | null;
+            /**
+             * Webhook
+             * @description POST the alert to the server's notification webhook (LANGORCH_NOTIFY__WEBHOOK_URL), signed.
+             * @default false
+             */
+            webhook: boolean;
+        };
+        /** AlertRuleRead */
+        AlertRuleRead: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by?: string | null;
+            /** Email To */
+            email_to?: string[];
+            /** Enabled */
+            enabled: boolean;
+            /** Events */
+            events: string[];
+            /** Name */
+            name: string;
+            /** Procedure Id */
+            procedure_id?: string | null;
+            /** Project Id */
+            project_id?: string | null;
+            /** Rule Id */
+            rule_id: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Webhook */
+            webhook: boolean;
+        };
+        /**
+         * AlertRuleUpdate
+         * @description Only the fields sent are changed; ``null`` clears project_id, procedure_id or email_to.
+         */
+        AlertRuleUpdate: {
+            /** Email To */
+            email_to?: string[] | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Events */
+            events?: ("run_failed" | "sla_breached" | "step_error")[] | null;
+            /** Name */
+            name?: string | null;
+            /** Procedure Id */
+            procedure_id?: string | null;
+            /** Project Id */
+            project_id?: string | null;
+            /** Webhook */
+            webhook?: boolean | null;
+        };
+        /** AlertTestResult */
+        AlertTestResult: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "webhook" | "email";
+            /** Error */
+            error?: string | null;
+            /** Ok */
+            ok: boolean;
         };
         /**
          * ApprovalDecision
@@ -3972,6 +4209,274 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentPool"][];
+                };
+            };
+        };
+    };
+    list_deliveries_api_alert_deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                rule_id?: string | null;
+                run_id?: string | null;
+                status?: ("pending" | "sending" | "delivered" | "failed") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDeliveryRead"][];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_rules_api_alert_rules_get: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Rows to skip. */
+                offset?: number;
+                procedure_id?: string | null;
+                project_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleRead"][];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_rule_api_alert_rules_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleRead"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_rule_api_alert_rules__rule_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_rule_api_alert_rules__rule_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_rule_api_alert_rules__rule_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleRead"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    test_rule_api_alert_rules__rule_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertTestResult"][];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

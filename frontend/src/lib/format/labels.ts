@@ -51,6 +51,8 @@ export const EVENT_LABELS: Readonly<Record<string, string>> = {
   budget_warning: "Budget warning",
   budget_exceeded: "Budget exceeded",
   sla_breached: "SLA breached",
+  step_error_notification: "Error notification",
+  pool_saturated: "Agent pool saturated",
   error_escalated: "Error escalated",
   terminate_action_failed: "Terminate action failed",
   validation_warning: "Validation warning",
