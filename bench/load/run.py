@@ -122,12 +122,16 @@ class Cluster:
             time.sleep(0.2)
         raise RuntimeError("the API did not start: " + (self.workdir / "api.log").read_text()[-2000:])
 
-    def rss_mb(self) -> float:
-        """The API process's resident memory (MB), from /proc."""
-        for line in Path(f"/proc/{self.api.pid}/status").read_text().splitlines():
+    def rss_mb(self, proc: subprocess.Popen[bytes] | None = None) -> float:
+        """A process's resident memory (MB), from /proc: the API's unless ``proc`` is given."""
+        for line in Path(f"/proc/{(proc or self.api).pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
         return float("nan")
+
+    def worker_rss_mb(self) -> float:
+        """The largest resident memory (MB) of the worker processes."""
+        return max((self.rss_mb(p) for p in self.procs if p is not self.api), default=float("nan"))
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -245,8 +249,15 @@ async def sse_figures(cluster: Cluster, db_url: str, clients: int) -> dict[str, 
             "end_delivery_delay_ms": {k: round(v * 1000, 1) for k, v in _summary(delays).items()}}
 
 
-async def soak_figures(cluster: Cluster, minutes: float, rate_per_s: float = 5.0) -> dict[str, Any]:
-    samples: list[tuple[float, float]] = []
+async def soak_figures(cluster: Cluster, db_url: str, minutes: float, rate_per_s: float = 5.0) -> dict[str, Any]:
+    """Runs submitted at ``rate_per_s`` for ``minutes``; every 30 s the API's and the largest
+    worker's resident memory; at the end, how the runs ended and how many were still queued."""
+    samples: list[tuple[float, float, float]] = []
+
+    def sample(started: float) -> None:
+        samples.append((round(time.monotonic() - started), round(cluster.rss_mb(), 1),
+                        round(cluster.worker_rss_mb(), 1)))
+
     async with httpx.AsyncClient(base_url=cluster.url, headers=cluster.headers, timeout=60) as client:
         procedure_id = await _import(client, workload("chain20"))
         started = time.monotonic()
@@ -254,14 +265,19 @@ async def soak_figures(cluster: Cluster, minutes: float, rate_per_s: float = 5.0
         submitted = 0
         while time.monotonic() - started < minutes * 60:
             if time.monotonic() >= next_sample:
-                samples.append((round(time.monotonic() - started), round(cluster.rss_mb(), 1)))
+                sample(started)
                 next_sample += 30
             await client.post("/api/runs", json={"procedure_id": procedure_id})
             submitted += 1
             await asyncio.sleep(1 / rate_per_s)
-    samples.append((round(time.monotonic() - started), round(cluster.rss_mb(), 1)))
-    return {"minutes": minutes, "runs_submitted": submitted, "api_rss_mb_first": samples[0][1],
-            "api_rss_mb_last": samples[-1][1], "api_rss_mb_max": max(s[1] for s in samples), "samples": samples}
+    sample(started)
+    with psycopg.connect(db_url) as conn:
+        statuses = dict(conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
+    return {"minutes": minutes, "runs_submitted": submitted, "runs_by_status_at_end": statuses,
+            "api_rss_mb_first": samples[0][1], "api_rss_mb_last": samples[-1][1],
+            "api_rss_mb_max": max(s[1] for s in samples), "worker_rss_mb_first": samples[0][2],
+            "worker_rss_mb_last": samples[-1][2], "worker_rss_mb_max": max(s[2] for s in samples),
+            "samples": [{"at_s": t, "api_rss_mb": a, "worker_rss_mb": w} for t, a, w in samples]}
 
 
 def recovery_figure(workdir: Path) -> dict[str, Any]:
@@ -340,8 +356,11 @@ def print_figures(figures: dict[str, Any]) -> None:
               f"{rec['completed_after_restart_s']} s after it")
     soak = figures.get("soak")
     if soak:
-        print(f"Soak: {soak['minutes']} min, {soak['runs_submitted']} runs; API memory {soak['api_rss_mb_first']} MB "
-              f"→ {soak['api_rss_mb_last']} MB (max {soak['api_rss_mb_max']} MB)")
+        print(f"Soak: {soak['minutes']} min, {soak['runs_submitted']} runs (at the end: "
+              f"{soak['runs_by_status_at_end']}); API memory {soak['api_rss_mb_first']} MB → "
+              f"{soak['api_rss_mb_last']} MB (max {soak['api_rss_mb_max']} MB); largest worker "
+              f"{soak['worker_rss_mb_first']} MB → {soak['worker_rss_mb_last']} MB "
+              f"(max {soak['worker_rss_mb_max']} MB)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.sse:
                         figures["sse"] = asyncio.run(sse_figures(cluster, db_url, args.sse))
                     if args.soak_minutes:
-                        figures["soak"] = asyncio.run(soak_figures(cluster, args.soak_minutes))
+                        figures["soak"] = asyncio.run(soak_figures(cluster, db_url, args.soak_minutes))
                 finally:
                     cluster.stop()
         if not args.skip_recovery:
