@@ -106,6 +106,7 @@ async def test_a_failed_run_alerts_the_signed_webhook_and_emails_the_rule_recipi
     await api.post("/api/alert-rules", json={"name": "other", "events": ["run_failed"], "webhook": True,
                                              "procedure_id": "other_proc"})
 
+    assert (await api.get("/api/alert-channels")).json() == {"webhook": True, "webhook_signed": True, "email": True}
     run = await start_run(api, "pay_invoice")
     await wait_status(api, run["run_id"], "failed")
     rows = await _deliveries(api, run["run_id"], 2)
@@ -164,6 +165,8 @@ async def test_a_rule_names_only_channels_the_server_has(client: httpx.AsyncClie
     assert "LANGORCH_NOTIFY__SMTP_HOST" in assert_error(no_smtp, 422)["message"]
     assert "needs a channel" in assert_error(none, 422)["message"]
     assert (await client.get("/api/alert-rules")).json() == []
+    assert (await client.get("/api/alert-channels")).json() == {"webhook": False, "webhook_signed": False,
+                                                                "email": False}
 
 
 @pytest.mark.parametrize("body", [

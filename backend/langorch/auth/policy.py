@@ -61,6 +61,7 @@ POLICY: dict[tuple[str, str], RoleName | None] = {
     ("GET", "/api/alert-rules"): "viewer",
     ("GET", "/api/alert-rules/{rule_id}"): "viewer",
     ("GET", "/api/alert-deliveries"): "viewer",
+    ("GET", "/api/alert-channels"): "viewer",
     ("GET", "/api/agents/{agent_id}"): "viewer",
     ("GET", "/api/leases"): "viewer",
     ("GET", "/api/triggers"): "viewer",

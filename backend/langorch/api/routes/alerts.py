@@ -12,6 +12,7 @@ from langorch.api.deps import Session
 from langorch.api.guard import current_identity
 from langorch.api.runtime_deps import Runtime
 from langorch.api.schemas.alerts import (
+    AlertChannels,
     AlertDeliveryRead,
     AlertRuleCreate,
     AlertRuleRead,
@@ -28,6 +29,14 @@ router = APIRouter(tags=["alerts"])
 
 def _channels(rt: ServerRuntime) -> service.Channels:
     return service.Channels(rt.runner.services.notifier, rt.runner.services.mailer)
+
+
+@router.get("/alert-channels", response_model=AlertChannels)
+async def alert_channels(rt: Runtime) -> Any:
+    """Which channels this server has for alerts (set by LANGORCH_NOTIFY__* on the server)."""
+    notifier = rt.runner.services.notifier
+    return AlertChannels(webhook=notifier is not None, webhook_signed=bool(getattr(notifier, "signed", False)),
+                         email=rt.runner.services.mailer is not None)
 
 
 @router.post("/alert-rules", response_model=AlertRuleRead, status_code=status.HTTP_201_CREATED,

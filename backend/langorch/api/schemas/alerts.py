@@ -72,6 +72,14 @@ class AlertDeliveryRead(ApiModel):
     payload: dict[str, Any] = Field(description="What was (or will be) sent.")
 
 
+class AlertChannels(BaseModel):
+    """What this server can deliver alerts to (a rule may only name these)."""
+
+    webhook: bool = Field(description="LANGORCH_NOTIFY__WEBHOOK_URL is set.")
+    webhook_signed: bool = Field(description="LANGORCH_NOTIFY__WEBHOOK_SECRET is set: every POST is signed.")
+    email: bool = Field(description="LANGORCH_NOTIFY__SMTP_HOST is set.")
+
+
 class AlertTestResult(BaseModel):
     channel: Literal["webhook", "email"]
     ok: bool

@@ -107,6 +107,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/alert-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert Channels
+         * @description Which channels this server has for alerts (set by LANGORCH_NOTIFY__* on the server).
+         */
+        get: operations["alert_channels_api_alert_channels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/alert-deliveries": {
         parameters: {
             query?: never;
@@ -1642,6 +1662,27 @@ export type components = {
             pool_id?: string | null;
             /** Status */
             status?: ("online" | "offline" | "degraded" | "disabled") | null;
+        };
+        /**
+         * AlertChannels
+         * @description What this server can deliver alerts to (a rule may only name these).
+         */
+        AlertChannels: {
+            /**
+             * Email
+             * @description LANGORCH_NOTIFY__SMTP_HOST is set.
+             */
+            email: boolean;
+            /**
+             * Webhook
+             * @description LANGORCH_NOTIFY__WEBHOOK_URL is set.
+             */
+            webhook: boolean;
+            /**
+             * Webhook Signed
+             * @description LANGORCH_NOTIFY__WEBHOOK_SECRET is set: every POST is signed.
+             */
+            webhook_signed: boolean;
         };
         /** AlertDeliveryRead */
         AlertDeliveryRead: {
@@ -4209,6 +4250,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentPool"][];
+                };
+            };
+        };
+    };
+    alert_channels_api_alert_channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertChannels"];
                 };
             };
         };
