@@ -6,6 +6,7 @@ event) and gives up with PoolSaturated, and a dead caller's lease expires by its
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -167,6 +168,23 @@ async def test_concurrency_limit_bounds_the_calls_in_flight_with_leases_while_th
         taken, total = await leases.list_leases(session, include_inactive=True, resource_key="agent:a1")
     assert total == 5 and all(lease.released_at is not None for lease in taken)
     assert {(lease.run_id, lease.node_id, lease.step_id) for lease in taken} == {(RUN, "n1", "s1")}
+
+
+async def test_calls_waiting_in_one_process_take_a_freed_slot_at_once(
+        sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient,
+        agents: dict[str, FakeAgentServer]) -> None:
+    agents["a1"].set_delay("work", 0.1)
+    await register(sessions, agents, a1=("a", 1))
+    dispatch = client(sessions, http)
+
+    started = time.monotonic()
+    await asyncio.gather(*(dispatch.execute("WEB", "work", {}, **IDS) for _ in range(8)))
+    took = time.monotonic() - started
+
+    # 8 x 0.1 s one at a time; polling alone (50 ms growing to 1 s) would leave gaps of seconds.
+    assert took < 1.8, took
+    starts = sorted(call["received_at"] for call in agents["a1"].calls)
+    assert all(later - earlier >= 0.09 for earlier, later in itertools.pairwise(starts)), starts
 
 
 async def test_a_full_agent_is_passed_over_for_the_next_member_then_the_next_pool(

@@ -122,7 +122,8 @@ class DbAgentClient:
         self._turns: dict[tuple[str, str], int] = {}
         self._unsteady: set[str] = set()
         """Agents whose failure count this process raised since the list was read."""
-        self._freed = asyncio.Event()
+        self._waiters: list[tuple[frozenset[str], asyncio.Future[None]]] = []
+        """Calls of this process waiting for a slot, oldest first, with the agents they can use."""
 
     # -- eligibility -----------------------------------------------------------------------
 
@@ -226,10 +227,30 @@ class DbAgentClient:
                     f"({_describe(agents, held)}); gave up after waiting {waited:.1f}s for a free slot",
                     error_type="PoolSaturated", retryable=True,
                     details={**_saturation(channel, agents, held), "waited_s": round(waited, 3)})
-            freed = self._freed
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(freed.wait(), min(pause, wait_s - waited))
+            await self._until_released(frozenset(a.agent_id for a in agents), min(pause, wait_s - waited))
             pause = min(pause * 2, _LONGEST_PAUSE_S)
+
+    async def _until_released(self, agent_ids: frozenset[str], timeout_s: float) -> None:
+        """Until a call of this process releases one of ``agent_ids`` (each release wakes the
+        oldest waiter that can use it, not all of them), or ``timeout_s``: leases freed by
+        other processes (or by their TTL) are found by polling."""
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        entry = (agent_ids, woken)
+        self._waiters.append(entry)
+        try:
+            await asyncio.wait([woken], timeout=timeout_s)
+        finally:
+            woken.cancel()
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+    def _wake_one(self, agent_id: str) -> None:
+        for entry in self._waiters:
+            agent_ids, woken = entry
+            if agent_id in agent_ids and not woken.done():
+                woken.set_result(None)
+                self._waiters.remove(entry)
+                return
 
     async def _announce(self, channel: str, agents: Sequence[AgentInstance], held: Mapping[str, int],
                         ids: Mapping[str, str], wait_s: float) -> None:
@@ -313,8 +334,8 @@ class DbAgentClient:
             log.warning("could not release lease %s of agent %s (it expires by itself)", lease_id, agent_id,
                         exc_info=True)
         finally:
-            freed, self._freed = self._freed, asyncio.Event()
-            freed.set()
+            if lease_id is not None:
+                self._wake_one(agent_id)
 
     async def _record(self, session: AsyncSession, agent_id: str, *, failed: bool) -> None:
         row = await session.get(AgentInstance, agent_id)
