@@ -13,6 +13,7 @@ export const NAV: readonly NavItem[] = [
   { href: "/runs", label: "Runs", role: "viewer" },
   { href: "/approvals", label: "Approvals", role: "viewer" },
   { href: "/triggers", label: "Triggers", role: "viewer" },
+  { href: "/alerts", label: "Alerts", role: "viewer" },
   { href: "/agents", label: "Agents", role: "viewer" },
   { href: "/projects", label: "Projects", role: "viewer" },
   { href: "/leases", label: "Leases", role: "viewer" },

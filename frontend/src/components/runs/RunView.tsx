@@ -1,6 +1,7 @@
 "use client";
 
 import Link from "next/link";
+import { RunAlertsPanel } from "@/components/alerts/RunAlertsPanel";
 import { ErrorBox } from "@/components/ui/ErrorBox";
 import { Loading, PageHeader } from "@/components/ui/Page";
 import { StatusBadge } from "@/components/ui/StatusBadge";
@@ -73,6 +74,7 @@ export function RunView() {
         actions={<RunActions run={r} />}
       />
       <RunHeader run={r} />
+      <RunAlertsPanel runId={r.run_id} />
       <div className="mt-4">
         <Tabs tabs={TABS} active={tab} onChange={(t) => setParams({ tab: t })} label="Run sections" />
         <TabPanel id={tab}>
