@@ -95,9 +95,10 @@ interface Backend {
 /**
  * `langorch serve --load-examples ckp_examples` on a free port with a throw-away SQLite
  * database, serving out/ itself when LANGORCH_API__STATIC_DIR is wired. Its output is
- * appended to test-artifacts/backend.log under a header naming `who` started it.
+ * appended to test-artifacts/backend.log under a header naming `who` started it; `env`
+ * adds settings (a spec's own server, e.g. with a notification webhook).
  */
-async function startBackend(who: string): Promise<Backend> {
+async function startBackend(who: string, env: Record<string, string>): Promise<Backend> {
   if (!existsSync(LANGORCH)) throw new Error(`${LANGORCH} not found: run \`make install\` first`);
   const dir = mkdtempSync(join(tmpdir(), "langorch-e2e-"));
   const port = await freePort();
@@ -114,6 +115,7 @@ async function startBackend(who: string): Promise<Backend> {
       // The session-signing key and the secret store's master key go with the throw-away database.
       LANGORCH_AUTH__SECRET_FILE: join(dir, "auth.key"),
       LANGORCH_SECRETS__KEY_FILE: join(dir, "secret.key"),
+      ...env,
     },
   });
   closeSync(logFd);
@@ -167,10 +169,11 @@ export interface Server {
 
 /**
  * A LangOrch server for one worker. If it does not serve the UI itself, e2e/serve-ui.mjs
- * serves out/ and forwards /api to it, so UI and API still share an origin.
+ * serves out/ and forwards /api to it, so UI and API still share an origin. `env` adds
+ * LANGORCH_* settings to the server's environment.
  */
-export async function startServer(who: string): Promise<Server> {
-  const backend = await startBackend(who);
+export async function startServer(who: string, env: Record<string, string> = {}): Promise<Server> {
+  const backend = await startBackend(who, env);
   if (await servesUi(backend.api)) {
     log(`${who}: the server serves the UI itself at ${backend.api}`);
     return { api: backend.api, base: backend.api, stop: backend.stop };
