@@ -120,7 +120,7 @@ async def test_a_failed_run_alerts_the_signed_webhook_and_emails_the_rule_recipi
     body = hook.bodies()[0]
     assert body["alert"] == "run_failed" and body["rule"]["name"] == "invoice on-call"
     assert body["run"]["run_id"] == run["run_id"] and body["run"]["procedure_id"] == "pay_invoice"
-    assert body["run"]["url"] == f"https://langorch.ops.test/runs/{run['run_id']}"
+    assert body["run"]["url"] == f"https://langorch.ops.test/runs/view?id={run['run_id']}"
     assert body["summary"].startswith(f"Run {run['run_id']} of pay_invoice v1.0.0 failed: ")
     webhook_delivery = next(r for r in rows if r["channel"] == "webhook")
     assert headers["idempotency-key"] == f"alert_{webhook_delivery['delivery_id']}"
@@ -128,7 +128,7 @@ async def test_a_failed_run_alerts_the_signed_webhook_and_emails_the_rule_recipi
     assert sorted(envelope.rcpt_tos) == ["lead@ops.test", "oncall@ops.test"]
     assert message["From"] == "langorch@ops.test"
     assert message["Subject"].startswith(f"[LangOrch] Run {run['run_id']} of pay_invoice v1.0.0 failed")
-    assert f"https://langorch.ops.test/runs/{run['run_id']}" in message.get_content()
+    assert f"https://langorch.ops.test/runs/view?id={run['run_id']}" in message.get_content()
 
 
 async def test_a_project_rule_hears_sla_breaches_and_notify_on_error_but_the_run_completes(

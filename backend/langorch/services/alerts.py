@@ -215,7 +215,7 @@ def alert_body(rule: AlertRule, event_name: str, run: Any, event: Any, console_u
         "rule": {"rule_id": rule.rule_id, "name": rule.name},
         "run": {"run_id": run.run_id, "procedure_id": run.procedure_id, "version": run.procedure_version,
                 "project_id": run.project_id, "status": run.status,
-                "url": f"{console_url.rstrip('/')}/runs/{run.run_id}" if console_url else None},
+                "url": f"{console_url.rstrip('/')}/runs/view?id={run.run_id}" if console_url else None},
         "event": {"seq": event.seq, "type": event.type, "node_id": event.node_id, "step_id": event.step_id,
                   "at": created.isoformat(), "payload": event.payload or {}},
     }
