@@ -24,7 +24,7 @@ from langorch.services import leases
 from langorch.services.agent_dispatch import DbAgentClient, lease_key
 from langorch.services.events import DbEventSink, list_events
 from langorch.services.hub import Hub
-from langorch.store.models import AgentInstance, ResourceLease, Run
+from langorch.store.models import AgentInstance, ResourceLease, Run, RunJob, utcnow
 from tests.fakes.agent_server import FakeAgentServer
 
 pytestmark = pytest.mark.asyncio
@@ -70,10 +70,11 @@ def client(sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, 
     return DbAgentClient(sessions, http=http, **options)
 
 
-async def hold(sessions: async_sessionmaker[AsyncSession], agent_id: str, ttl_s: float | None = None) -> str:
+async def hold(sessions: async_sessionmaker[AsyncSession], agent_id: str, ttl_s: float | None = None,
+               run_id: str = "other-run") -> str:
     """Take a lease on an agent as another caller would (None: never expires by itself)."""
     async with sessions() as session:
-        lease = await leases.try_acquire(session, lease_key(agent_id), run_id="other-run", ttl_s=ttl_s,
+        lease = await leases.try_acquire(session, lease_key(agent_id), run_id=run_id, ttl_s=ttl_s,
                                          max_holders=100)
     assert lease is not None
     return lease.lease_id
@@ -271,6 +272,30 @@ async def test_the_lease_of_a_caller_that_died_expires_by_its_ttl(
     assert lease.expires_at is not None
     assert (lease.expires_at - lease.acquired_at).total_seconds() == pytest.approx(11)
     await call
+
+
+async def test_a_run_taken_over_after_its_worker_died_frees_the_leases_that_worker_left(
+        sessions: async_sessionmaker[AsyncSession], http: httpx.AsyncClient, sink: DbEventSink,
+        agents: dict[str, FakeAgentServer]) -> None:
+    await register(sessions, agents, a1=("a", 1))
+    left = await hold(sessions, "a1", run_id=RUN)  # the dead worker's call, never released
+    await asyncio.sleep(0.01)
+    async with sessions() as session:  # another worker claims the run again
+        session.add(RunJob(run_id=RUN, status="running", worker_id="w2", attempts=2, claimed_at=utcnow()))
+        await session.commit()
+    dispatch = client(sessions, http, events=sink, saturation_wait_s=0.3)
+
+    await dispatch.execute("WEB", "click", {}, **IDS)
+
+    assert len(agents["a1"].calls) == 1 and await saturation_events(sessions) == []
+    async with sessions() as session:
+        orphan = await session.get(ResourceLease, left)
+    assert orphan is not None and orphan.released_at is not None
+    # A lease the run took since (say, in a parallel branch on this worker) is not touched.
+    await hold(sessions, "a1", run_id=RUN)
+    with pytest.raises(AgentError) as full:
+        await dispatch.execute("WEB", "click", {}, **IDS)
+    assert full.value.error_type == "PoolSaturated"
 
 
 async def test_a_canceled_call_gives_its_lease_back(

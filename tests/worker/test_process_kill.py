@@ -135,11 +135,15 @@ async def _state(url: str, run_id: str) -> tuple[Run | None, list[RunJob], list[
     return run, jobs, types
 
 
-def _charges(agent: FakeAgentServer, log: Path) -> list[dict[str, Any]]:
+def _calls(log: Path, action: str) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     calls = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return [c for c in calls if c.get("action") == "charge_card"]
+    return [c for c in calls if c.get("action") == action]
+
+
+def _charges(agent: FakeAgentServer, log: Path) -> list[dict[str, Any]]:
+    return _calls(log, "charge_card")
 
 
 def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_effect(
@@ -152,7 +156,9 @@ def test_a_killed_workers_run_finishes_on_the_other_without_repeating_the_side_e
         run_id = asyncio.run(_queue_run(pg_url, agent.url))
 
         deadline = time.monotonic() + 30
-        while not _charges(agent, log):  # the side effect happened; the run is in its wait step
+        # The side effect happened and the settle call is in flight (it takes 3 s): kill now. (Waiting
+        # for the charge alone could kill before settle is sent, between the two agent calls.)
+        while not (_charges(agent, log) and _calls(log, "settle_payment")):
             assert time.monotonic() < deadline, workers.logs("w1") + workers.logs("w2")
             time.sleep(0.05)
         _run, jobs, _types = asyncio.run(_state(pg_url, run_id))

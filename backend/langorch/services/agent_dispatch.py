@@ -15,9 +15,10 @@
    ``pool_saturated`` event and waits for a lease to free, up to the step's timeout (else
    ``saturation_wait_s``), then fails with ``PoolSaturated`` (retryable).
 
-A lease lives for the call's timeout plus :attr:`DbAgentClient.lease_margin_s`, so the lease
-of a worker that died mid-call frees itself. Static channels (settings, no table row)
-take no lease.
+A lease lives for the call's timeout plus ``lease_margin_s``, so the lease of a worker that
+died mid-call frees itself; sooner, when the run is taken over by another worker, the
+leases the run took before its current job was claimed are released as it calls again.
+Static channels (settings, no table row) take no lease.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from langorch.runtime.errors import AgentError, StepTimeout
 from langorch.runtime.ports import EventSink
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.services import leases
-from langorch.store.models import AgentInstance, ResourceLease, utcnow
+from langorch.store.models import AgentInstance, ResourceLease, RunJob, utcnow
 
 __all__ = ["STANDALONE_POOL", "DbAgentClient", "capability_names", "lease_key", "pool_key"]
 
@@ -179,16 +180,29 @@ class DbAgentClient:
         # A commit whose answer was lost and is then repeated leaves a second lease; its TTL ends it.
         return await _again_on_lost_connection(take)
 
-    async def _held(self, agents: Sequence[AgentInstance]) -> dict[str, int]:
-        """Active leases per agent, in one query."""
+    async def _held(self, agents: Sequence[AgentInstance], *, orphans_of: str | None = None) -> dict[str, int]:
+        """Active leases per agent, in one transaction. With ``orphans_of`` (a run id), first
+        release the leases on these agents that the run took before its current job was
+        claimed: they were left by a worker that died (or lost the run) mid-call, and the
+        run, now on this worker, is about to make those calls again."""
         keys = {lease_key(a.agent_id): a.agent_id for a in agents}
 
         async def count() -> list[Any]:
             async with self.sessions() as session:
-                return list((await session.execute(
+                now = utcnow()
+                if orphans_of is not None:
+                    claimed = (select(func.max(RunJob.claimed_at))
+                               .where(RunJob.run_id == orphans_of, RunJob.status == "running").scalar_subquery())
+                    await session.execute(update(ResourceLease).where(
+                        ResourceLease.resource_key.in_(keys), ResourceLease.run_id == orphans_of,
+                        ResourceLease.released_at.is_(None), ResourceLease.acquired_at < claimed)
+                        .values(released_at=now))
+                rows = list((await session.execute(
                     select(ResourceLease.resource_key, func.count()).where(ResourceLease.resource_key.in_(keys),
-                                                                          leases.active_clause(utcnow()))
+                                                                          leases.active_clause(now))
                     .group_by(ResourceLease.resource_key))).all())
+                await session.commit()
+                return rows
 
         return {keys[key]: int(n) for key, n in await _again_on_lost_connection(count)}
 
@@ -211,7 +225,7 @@ class DbAgentClient:
                 lease_id = await self._try_lease(order[0], ttl_s, ids)
                 if lease_id is not None:
                     return order[0], lease_id
-            held = await self._held(order)
+            held = await self._held(order, orphans_of=ids["run_id"] if not announced else None)
             for agent in order:
                 if held.get(agent.agent_id, 0) < agent.concurrency_limit:
                     lease_id = await self._try_lease(agent, ttl_s, ids)
