@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from langorch.settings import Settings
@@ -32,8 +33,17 @@ def get_context(request: Request) -> AppContext:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with get_context(request).sessions() as session:
+    session = get_context(request).sessions()
+    try:
         yield session
+    finally:
+        try:
+            await session.close()
+        except DBAPIError:
+            # Closing rolls back, which fails on a connection the database dropped meanwhile;
+            # the answer may already be on its way, so this must not raise: the connection
+            # is discarded instead of going back to the pool.
+            await session.invalidate()
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]

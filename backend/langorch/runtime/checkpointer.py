@@ -38,13 +38,16 @@ async def _setup_once(saver: Any, url: str) -> None:
 
 @asynccontextmanager
 async def open_checkpointer(target: str) -> AsyncIterator[Any]:
-    """``AsyncSqliteSaver`` for a file path, ``AsyncPostgresSaver`` for a PostgreSQL URL."""
+    """``AsyncSqliteSaver`` for a file path; for a PostgreSQL URL, an ``AsyncPostgresSaver``
+    whose operations survive a dropped connection."""
     if is_postgres(target):
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        # Not LangGraph's own single connection: one dropped connection must not fail every
+        # later run of the process (runtime/checkpointer_pg.py).
+        from langorch.runtime.checkpointer_pg import open_pg_saver
 
         url = target.replace("postgresql+psycopg://", "postgresql://").replace("postgresql+asyncpg://",
                                                                                "postgresql://")
-        async with AsyncPostgresSaver.from_conn_string(url) as saver:
+        async with open_pg_saver(url) as saver:
             await _setup_once(saver, url)
             yield saver
         return

@@ -16,10 +16,17 @@ A worker records which kind it holds (``workers.liveness``); one that holds none
 in-memory database) is judged by its heartbeat only. A false "dead" would let two
 workers run one run, so a worker whose lock connection breaks takes the lock again at
 once, and one that cannot gives up its claims (see ``worker.py``).
+
+"At once" means: the worker waits on the lock's connection itself, so a connection the
+server drops (a restart, ``pg_terminate_backend``, a proxy) wakes it the moment it goes,
+and the lock is free only while it connects again. Its own process never judges it dead
+in that moment (``dead`` skips the workers this process holds the lock of): otherwise a
+server's reaper would take its own worker's runs after every dropped connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -41,6 +48,10 @@ LIVENESS_NS = 0x4C4F5756
 PG_ADVISORY = "pg_advisory"
 FLOCK = "flock"
 
+_HERE: set[str] = set()
+"""Workers of this process that hold their lock (or are taking it again after its connection
+broke): this process never tests their lock, it knows they are alive."""
+
 
 def key(worker_id: str) -> int:
     """A signed 32-bit key for ``worker_id`` (a collision only makes a dead worker look alive)."""
@@ -55,8 +66,9 @@ class Liveness(Protocol):
     async def hold(self) -> None:
         """Take the lock (before the worker claims anything)."""
 
-    async def check(self) -> bool:
-        """True while the lock is still held (re-taken if its connection was lost)."""
+    async def check(self, within_s: float = 0.0) -> bool:
+        """Wait up to ``within_s`` for the lock to be lost, then: True while it is held
+        (re-taken if its connection was lost), False if it could not be taken again."""
 
     async def release(self) -> None:
         """Give the lock up (clean shutdown)."""
@@ -83,14 +95,20 @@ class PgLiveness:
             await self._conn.close()
             self._conn = None
             raise RuntimeError(f"worker id {self.worker_id!r} is in use by a live process")
+        _HERE.add(self.worker_id)
 
-    async def check(self) -> bool:
+    async def check(self, within_s: float = 0.0) -> bool:
         try:
             if self._conn is not None and not self._conn.closed:
+                if within_s > 0:
+                    # Waiting on the connection (no notification ever comes): one the server
+                    # drops ends this wait at once, not at the next poll.
+                    async for _ in self._conn.notifies(timeout=within_s):
+                        pass
                 await self._conn.execute("SELECT 1")
                 return True
         except Exception as exc:  # the connection broke: the lock went with it
-            log.warning("worker %s lost its liveness connection: %s", self.worker_id, exc)
+            log.warning("worker %s lost its liveness connection: %s", self.worker_id, str(exc).strip())
         with contextlib.suppress(Exception):
             if self._conn is not None:
                 await self._conn.close()
@@ -98,11 +116,14 @@ class PgLiveness:
         try:
             await self.hold()
         except Exception as exc:
+            _HERE.discard(self.worker_id)
             log.error("worker %s could not take its liveness lock again: %s", self.worker_id, exc)
             return False
+        log.warning("worker %s holds its liveness lock again", self.worker_id)
         return True
 
     async def release(self) -> None:
+        _HERE.discard(self.worker_id)
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.close()
@@ -128,11 +149,15 @@ class FileLiveness:
             os.close(fd)
             raise RuntimeError(f"worker id {self.worker_id!r} is in use by a live process") from None
         self._fd = fd
+        _HERE.add(self.worker_id)
 
-    async def check(self) -> bool:
+    async def check(self, within_s: float = 0.0) -> bool:
+        if within_s > 0:
+            await asyncio.sleep(within_s)  # the kernel holds the lock for as long as the process lives
         return self._fd is not None
 
     async def release(self) -> None:
+        _HERE.discard(self.worker_id)
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 self.path.unlink()
@@ -176,11 +201,14 @@ async def dead(session: AsyncSession, workers: Iterable[tuple[str, str | None]],
 
     PostgreSQL: ``pg_try_advisory_xact_lock`` in ``session``'s transaction (released when it
     ends). SQLite: a non-blocking ``flock`` of the worker's file, let go at once (the file of
-    a dead worker is removed).
+    a dead worker is removed). Workers of this very process are alive by definition: their
+    lock is not tested (it is free for a moment while a dropped connection is re-made).
     """
     out: set[str] = set()
     directory = lock_directory(db_url)
     for worker_id, kind in workers:
+        if worker_id in _HERE:
+            continue
         if kind == PG_ADVISORY and db_url.startswith("postgresql"):
             free = (await session.execute(text("SELECT pg_try_advisory_xact_lock(:ns, :key)"),
                                           {"ns": LIVENESS_NS, "key": key(worker_id)})).scalar()

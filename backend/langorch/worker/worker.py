@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 
 CANCEL_CHECK_S = 0.5
 LIVENESS_CHECK_S = 1.0
-"""How often a worker checks it still holds its liveness lock."""
+"""How often a worker checks it still holds its liveness lock (a dropped lock connection is
+noticed at once), and retries taking it while it cannot."""
 
 
 @dataclass
@@ -206,21 +207,23 @@ class Worker:
         taken again), claim nothing and abandon the running jobs, which others now take."""
         assert self._liveness is not None
         while True:
-            await asyncio.sleep(LIVENESS_CHECK_S)
-            alive = await self._liveness.check()
-            if alive == self._alive:
-                continue
-            self._alive = alive
-            if alive:
-                log.warning("worker %s holds its liveness lock again; claiming", self.worker_id)
-                self._wake.set()
-                continue
-            for run_id, item in list(self._active.items()):
-                log.warning("worker %s lost its liveness lock: abandoning run %s to the other workers",
-                            self.worker_id, run_id)
-                item.lost = True
-                if item.inner is not None:
-                    item.inner.cancel()
+            # Returns at once when the lock's connection drops (having taken the lock again if
+            # it could): the lock is free only for the moment a connection takes.
+            alive = await self._liveness.check(within_s=LIVENESS_CHECK_S)
+            if alive != self._alive:
+                self._alive = alive
+                if alive:
+                    log.warning("worker %s holds its liveness lock again; claiming", self.worker_id)
+                    self._wake.set()
+                else:
+                    for run_id, item in list(self._active.items()):
+                        log.warning("worker %s lost its liveness lock: abandoning run %s to the other workers",
+                                    self.worker_id, run_id)
+                        item.lost = True
+                        if item.inner is not None:
+                            item.inner.cancel()
+            if not alive:
+                await asyncio.sleep(LIVENESS_CHECK_S)  # before the next attempt to take it
 
     async def _cancel_watch(self) -> None:
         while True:
