@@ -161,12 +161,6 @@ def _liveness_held(database: str, worker_id: str) -> bool:
     return not (row and row[0])
 
 
-def _node_database_error(run: dict[str, Any]) -> bool:
-    """A run failed by a database error inside a node (not a checkpoint or event write)."""
-    error = run.get("error") or {}
-    return error.get("type") == "OperationalError" and "internal error in node" in str(error.get("message"))
-
-
 def test_runs_survive_every_database_connection_being_dropped_repeatedly(
         pg_server: tuple[Serve, str]) -> None:
     server, database = pg_server
@@ -235,12 +229,6 @@ def test_runs_survive_every_database_connection_being_dropped_repeatedly(
     assert watch.statuses[200] > 0
 
     failed = [r for r in runs if r["status"] != "completed"]
-    if failed and all(_node_database_error(r) for r in failed):
-        # Known, outside this test's fixes: the step store (wait deadlines, step results) and
-        # the agent leases do not retry a statement whose connection was dropped, so the node
-        # fails (services/runtime_wiring.py DbStepStore, services/agent_dispatch.py).
-        pytest.xfail(f"{len(failed)} run(s) failed by a database error inside a node: "
-                     f"{failed[0]['error']['message'][:200]}")
     assert [(r["run_id"], r["status"]) for r in runs] == [(run_id, "completed") for run_id in run_ids], \
         [r.get("error") for r in failed]
     assert sorted(r["output_vars"]["last"] for r in runs) == [f"r{n}-{NODES - 1}" for n in range(RUNS)]

@@ -37,6 +37,7 @@ from langorch.runtime.pricing import Pricing
 from langorch.runtime.runner import Runner
 from langorch.services.agent_dispatch import DbAgentClient
 from langorch.services.ckp_compile import version_key
+from langorch.services.db_retry import again_on_lost_connection
 from langorch.services.events import DbEventSink
 from langorch.services.hub import Hub
 from langorch.settings import Settings
@@ -53,19 +54,30 @@ class DbStepStore:
         self.sessions = sessions
         self.postgres = postgres
 
+    attempts = 8
+    """Tries of a read or write whose connection broke (about 6 s in all): a step's result is
+    what keeps its side effect from running twice, so it is worth waiting for the database."""
+
     async def get(self, key: str) -> tuple[bool, Any]:
-        async with self.sessions() as session:
-            row = await session.get(StepIdempotency, key)
-            return (True, row.result) if row is not None else (False, None)
+        async def read() -> tuple[bool, Any]:
+            async with self.sessions() as session:
+                row = await session.get(StepIdempotency, key)
+                return (True, row.result) if row is not None else (False, None)
+
+        return await again_on_lost_connection(read, attempts=self.attempts)
 
     async def put(self, key: str, result: Any) -> None:
         run_id = key.split(":", 2)[1] if key.startswith("run:") else None
         values = {"key": key, "run_id": run_id, "result": result, "created_at": datetime.now(UTC)}
         stmt = (pg_insert(StepIdempotency) if self.postgres else sqlite_insert(StepIdempotency)).values(**values)
         stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"result": stmt.excluded.result})
-        async with self.sessions() as session:
-            await session.execute(stmt)
-            await session.commit()
+
+        async def write() -> None:  # an upsert: doing it again is safe
+            async with self.sessions() as session:
+                await session.execute(stmt)
+                await session.commit()
+
+        await again_on_lost_connection(write, attempts=self.attempts)
 
 
 class IrCache:
