@@ -27,13 +27,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from langorch.connectors.agents import HttpAgentClient
@@ -41,6 +41,7 @@ from langorch.runtime.errors import AgentError, StepTimeout
 from langorch.runtime.ports import EventSink
 from langorch.runtime.ports import RunEvent as PortEvent
 from langorch.services import leases
+from langorch.services.db_retry import again_on_lost_connection
 from langorch.store.models import AgentInstance, ResourceLease, RunJob, utcnow
 
 __all__ = ["STANDALONE_POOL", "DbAgentClient", "capability_names", "lease_key", "pool_key"]
@@ -51,7 +52,6 @@ STANDALONE_POOL = "standalone"
 """The pool of agents registered without a ``pool_id``."""
 _FIRST_PAUSE_S = 0.05
 _LONGEST_PAUSE_S = 1.0
-T = TypeVar("T")
 
 
 def lease_key(agent_id: str) -> str:
@@ -72,21 +72,6 @@ def capability_names(capabilities: Sequence[Any]) -> set[str]:
         elif isinstance(item, Mapping) and isinstance(item.get("name") or item.get("action"), str):
             names.add(str(item.get("name") or item.get("action")))
     return names
-
-
-async def _again_on_lost_connection(work: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
-    """Run one short transaction, again when the connection broke under it (a database that
-    restarted, failed over or dropped it); other errors pass through."""
-    pause = _FIRST_PAUSE_S
-    for attempt in range(1, attempts + 1):
-        try:
-            return await work()
-        except DBAPIError as exc:
-            if attempt == attempts or not (isinstance(exc, OperationalError) or exc.connection_invalidated):
-                raise
-        await asyncio.sleep(pause)
-        pause = min(pause * 4, _LONGEST_PAUSE_S)
-    raise AssertionError("unreachable")
 
 
 class DbAgentClient:
@@ -136,7 +121,7 @@ class DbAgentClient:
 
     async def _from_cache(self, channel: str, action: str, *, stale_after: float) -> list[AgentInstance]:
         if time.monotonic() - self._loaded_at >= stale_after:
-            self._agents = await _again_on_lost_connection(self._read_agents)
+            self._agents = await again_on_lost_connection(self._read_agents)
             self._loaded_at = time.monotonic()
             self._unsteady.clear()
         mine = [a for a in self._agents if a.channel.casefold() == channel.strip().casefold()]
@@ -178,7 +163,7 @@ class DbAgentClient:
                 return lease.lease_id if lease is not None else None
 
         # A commit whose answer was lost and is then repeated leaves a second lease; its TTL ends it.
-        return await _again_on_lost_connection(take)
+        return await again_on_lost_connection(take)
 
     async def _held(self, agents: Sequence[AgentInstance], *, orphans_of: str | None = None) -> dict[str, int]:
         """Active leases per agent, in one transaction. With ``orphans_of`` (a run id), first
@@ -204,7 +189,7 @@ class DbAgentClient:
                 await session.commit()
                 return rows
 
-        return {keys[key]: int(n) for key, n in await _again_on_lost_connection(count)}
+        return {keys[key]: int(n) for key, n in await again_on_lost_connection(count)}
 
     async def _acquire(self, channel: str, action: str, ids: Mapping[str, str], *, ttl_s: float,
                        wait_s: float) -> tuple[AgentInstance, str] | None:
@@ -343,7 +328,7 @@ class DbAgentClient:
                 await session.commit()
 
         try:
-            await _again_on_lost_connection(write, attempts=5)
+            await again_on_lost_connection(write, attempts=5)
         except SQLAlchemyError:
             log.warning("could not release lease %s of agent %s (it expires by itself)", lease_id, agent_id,
                         exc_info=True)
