@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState, type SyntheticEvent } from "react";
-import { Button } from "@/components/ui/Button";
+import { FormActions } from "@/components/ui/FormActions";
 import { SelectField, TextField } from "@/components/ui/Field";
 import { useProcedures } from "@/hooks/useProcedures";
 import { useProjects } from "@/hooks/useProjects";
@@ -203,22 +203,15 @@ export function AlertRuleForm({ channels, rule, onDone }: { channels: AlertChann
         <span className="font-normal text-slate-600 dark:text-slate-400">(unchecked: kept, but sends nothing)</span>
       </label>
 
-      {server.other ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400" data-testid="alert-rule-error">
-          {server.other}
-        </p>
-      ) : null}
-      {tried && Object.keys(local).length > 0 ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          Fix the fields marked above.
-        </p>
-      ) : null}
-      <div className="flex justify-end gap-2">
-        <Button onClick={onDone}>Cancel</Button>
-        <Button type="submit" variant="primary" disabled={save.isPending} data-testid="save-alert-rule">
-          {save.isPending ? "Saving…" : editing ? "Save rule" : "Create rule"}
-        </Button>
-      </div>
+      <FormActions
+        serverError={server.other}
+        fieldsMarked={tried && Object.keys(local).length > 0}
+        onCancel={onDone}
+        pending={save.isPending}
+        submitLabel={editing ? "Save rule" : "Create rule"}
+        submitTestId="save-alert-rule"
+        errorTestId="alert-rule-error"
+      />
     </form>
   );
 }

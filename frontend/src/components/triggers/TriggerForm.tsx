@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useMemo, useState, type SyntheticEvent } from "react";
-import { Button } from "@/components/ui/Button";
+import { FormActions } from "@/components/ui/FormActions";
 import { SelectField, TextAreaField, TextField } from "@/components/ui/Field";
 import { useSaveTrigger } from "@/hooks/useSaveTrigger";
 import { useSchedulePreview } from "@/hooks/useSchedulePreview";
@@ -336,22 +336,14 @@ export function TriggerForm({
         </div>
       </fieldset>
 
-      {server.other ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          {server.other}
-        </p>
-      ) : null}
-      {tried && Object.keys(local).length > 0 ? (
-        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
-          Fix the fields marked above.
-        </p>
-      ) : null}
-      <div className="flex justify-end gap-2">
-        <Button onClick={onCancel}>Cancel</Button>
-        <Button type="submit" variant="primary" disabled={save.isPending} data-testid="save-trigger">
-          {save.isPending ? "Saving…" : editing ? "Save trigger" : "Create trigger"}
-        </Button>
-      </div>
+      <FormActions
+        serverError={server.other}
+        fieldsMarked={tried && Object.keys(local).length > 0}
+        onCancel={onCancel}
+        pending={save.isPending}
+        submitLabel={editing ? "Save trigger" : "Create trigger"}
+        submitTestId="save-trigger"
+      />
     </form>
   );
 }
