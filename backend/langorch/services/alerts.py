@@ -290,41 +290,37 @@ class AlertDispatcher:
         delivered: list[str] = []
         for delivery_id in ids:
             async with self.sessions() as session:
-                claimed = await session.execute(
+                claimed = (await session.execute(
                     update(AlertDelivery).where(AlertDelivery.delivery_id == delivery_id, due)
                     .values(status="sending", claimed_until=now + timedelta(seconds=CLAIM_S),
-                            attempts=AlertDelivery.attempts + 1))
+                            attempts=AlertDelivery.attempts + 1)
+                    .returning(AlertDelivery.channel, AlertDelivery.payload, AlertDelivery.attempts,
+                               AlertDelivery.run_id))).first()
                 await session.commit()
-                if getattr(claimed, "rowcount", 0) != 1:
-                    continue  # another process took it
-                row = await session.get(AlertDelivery, delivery_id)
-                if row is None:
-                    continue
-                error = await self._send(row)
-                if error is None:
-                    row.status, row.delivered_at, row.claimed_until, row.last_error = "delivered", utcnow(), None, None
-                    delivered.append(delivery_id)
-                else:
-                    message, retryable = error
-                    row.last_error = message[:2000]
-                    row.claimed_until = None
-                    if retryable and row.attempts < self.max_attempts:
-                        row.status = "pending"
-                        row.next_attempt_at = utcnow() + timedelta(seconds=_backoff_s(row.attempts))
-                    else:
-                        row.status = "failed"
-                        log.warning("alert delivery %s (%s, run %s) failed for good after %d attempt(s): %s",
-                                    delivery_id, row.channel, row.run_id, row.attempts, message)
+            if claimed is None:
+                continue  # another process took it
+            # The send may take seconds: no database connection is held across it.
+            try:
+                await self.send(claimed.channel, claimed.payload, key=f"alert_{delivery_id}")
+            except StepError as exc:
+                outcome = self._failed(delivery_id, claimed, str(exc)[:2000], exc.retryable)
+            else:
+                outcome = {"status": "delivered", "delivered_at": utcnow(), "last_error": None}
+                delivered.append(delivery_id)
+            async with self.sessions() as session:
+                await session.execute(update(AlertDelivery).where(AlertDelivery.delivery_id == delivery_id)
+                                      .values(claimed_until=None, **outcome))
                 await session.commit()
         return delivered
 
-    async def _send(self, row: AlertDelivery) -> tuple[str, bool] | None:
-        """Send one delivery; None when delivered, else (error, retryable)."""
-        try:
-            await self.send(row.channel, row.payload, key=f"alert_{row.delivery_id}")
-        except StepError as exc:
-            return str(exc), exc.retryable
-        return None
+    def _failed(self, delivery_id: str, claimed: Any, message: str, retryable: bool) -> dict[str, Any]:
+        """The columns of a failed attempt: pending again after a backoff, or failed for good."""
+        if retryable and claimed.attempts < self.max_attempts:
+            return {"status": "pending", "last_error": message,
+                    "next_attempt_at": utcnow() + timedelta(seconds=_backoff_s(claimed.attempts))}
+        log.warning("alert delivery %s (%s, run %s) failed for good after %d attempt(s): %s",
+                    delivery_id, claimed.channel, claimed.run_id, claimed.attempts, message)
+        return {"status": "failed", "last_error": message}
 
     async def send(self, channel: str, payload: Mapping[str, Any], *, key: str) -> Any:
         """Send ``payload`` on ``channel`` now. Raises ``StepError``."""
